@@ -1,0 +1,118 @@
+"""Outside-eye audit platform: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .config import load_config
+from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+
+    from .core import i18n
+
+    i18n.compile_catalogues()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+
+    _import_models()
+    from .accounts.queries import load_user
+
+    login_manager.user_loader(load_user)
+
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from .core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+PACKAGES = ("accounts", "checklists", "visits", "evidence", "submissions", "reports")
+
+
+def _import_models() -> None:
+    """Register every table with the metadata (migrations and relationships need all)."""
+    import importlib
+
+    for package in PACKAGES:
+        importlib.import_module(f"{__name__}.{package}.models")
+
+
+def _migrations_dir():
+    from .config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "migrations"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .checklists.views import bp as checklists_bp
+    from .evidence.views import bp as evidence_bp
+    from .reports.views import bp as reports_bp
+    from .submissions.views import bp as submissions_bp
+    from .visits.views import bp as visits_bp
+
+    for blueprint in (accounts_bp, checklists_bp, visits_bp, evidence_bp, submissions_bp, reports_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .core.access import enforce_access
+
+    app.before_request(enforce_access)
+
+    @app.before_request
+    def force_password_change():
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in {"accounts.password", "accounts.logout", "static", "bootstrap.static"}
+        ):
+            return redirect(url_for("accounts.password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def layout_context():
+        from flask_babel import get_locale
+
+        from .core.nav import nav_items
+
+        return {"current_locale": str(get_locale() or "fi"), "nav_items": nav_items, "role_label": role_label}
+
+    def role_label(role: str):
+        return {"admin": _l("Admin"), "evaluator": _l("Evaluator"), "client": _l("Client user")}.get(role, role)

@@ -1,0 +1,1 @@
+"""Users, roles, clients (tenants), sign-in and passwords."""

@@ -1,0 +1,97 @@
+"""Clients (tenants), users and the sign-in throttle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..core.models import TenantMixin, TimestampMixin, db
+
+ROLES = ("admin", "evaluator", "client")
+LANGUAGES = ("fi", "en")
+
+
+class Client(TimestampMixin, TenantMixin, db.Model):
+    """An audited company: the tenant boundary."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    users: Mapped[list[User]] = relationship(back_populates="client")
+
+    @property
+    def client_id(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<Client {self.id} {self.name!r}>"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="fi")
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    last_login_at: Mapped[datetime | None]
+
+    client: Mapped[Client | None] = relationship(back_populates="users")
+
+    # Flask-Login: a deactivated user is signed out on the next request.
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active) and (self.client is None or self.client.active)
+
+    def get_id(self) -> str:
+        # Changing the password hash invalidates every other session of the user.
+        return f"{self.id}:{self.password_hash[-12:]}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_evaluator(self) -> bool:
+        return self.role == "evaluator"
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == "client"
+
+    def set_password(self, password: str) -> None:
+        # scrypt: a memory-hard key-derivation function (Werkzeug's default)
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def visible_to(self, user) -> bool:
+        return user.is_admin
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per account and per address, shared by every worker."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

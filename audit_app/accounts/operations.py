@@ -1,0 +1,181 @@
+"""Writes for accounts. Operations flush; the caller commits."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..core.errors import DomainError
+from ..core.models import db, utcnow
+from .models import LANGUAGES, ROLES, Client, LoginThrottle, User
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _new_pseudonym() -> str:
+    while True:
+        candidate = "E-" + secrets.token_hex(3).upper()
+        if not db.session.scalar(select(User.id).where(User.pseudonym == candidate)):
+            return candidate
+
+
+def _check_user_fields(*, email: str, role: str, client: Client | None, language: str, user_id=None):
+    if role not in ROLES:
+        raise DomainError(_("Choose a role."), field="role")
+    if language not in LANGUAGES:
+        raise DomainError(_("Choose a language."), field="language")
+    if role == "client" and client is None:
+        raise DomainError(_("A client user must belong to a client."), field="client_id")
+    existing = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if existing is not None and existing.id != user_id:
+        raise DomainError(_("A user with this email address already exists."), field="email")
+
+
+def create_client(name: str) -> Client:
+    name = name.strip()
+    if db.session.scalar(select(Client).where(func.lower(Client.name) == name.lower())):
+        raise DomainError(_("A client with this name already exists."), field="name")
+    client = Client(name=name, active=True)
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def update_client(client: Client, *, name: str, active: bool) -> Client:
+    name = name.strip()
+    other = db.session.scalar(select(Client).where(func.lower(Client.name) == name.lower()))
+    if other is not None and other.id != client.id:
+        raise DomainError(_("A client with this name already exists."), field="name")
+    client.name = name
+    client.active = active
+    db.session.flush()
+    return client
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    client: Client | None = None,
+    language: str = "fi",
+    must_change_password: bool = True,
+) -> User:
+    email = normalise_email(email)
+    _check_user_fields(email=email, role=role, client=client, language=language)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        client=client if role == "client" else None,
+        language=language,
+        active=True,
+        must_change_password=must_change_password,
+        pseudonym=_new_pseudonym(),
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User, *, email: str, name: str, role: str, client: Client | None, language: str, active: bool
+) -> User:
+    email = normalise_email(email)
+    _check_user_fields(email=email, role=role, client=client, language=language, user_id=user.id)
+    user.email = email
+    user.name = name.strip()
+    user.role = role
+    user.client = client if role == "client" else None
+    user.language = language
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def set_temporary_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.must_change_password = True
+    db.session.flush()
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise DomainError(_("The current password is not correct."), field="current_password")
+    if current == new:
+        raise DomainError(_("Choose a new password that differs from the current one."), field="new_password")
+    user.set_password(new)
+    user.must_change_password = False
+    db.session.flush()
+
+
+def set_language(user: User, language: str) -> None:
+    if language not in LANGUAGES:
+        raise DomainError(_("Choose a language."), field="language")
+    user.language = language
+    db.session.flush()
+
+
+# --- sign-in throttle -------------------------------------------------------------------
+
+
+def _throttle_keys(email: str, address: str | None) -> list[tuple[str, int]]:
+    cfg = current_app.config
+    keys = [(f"email:{normalise_email(email)}"[:300], cfg["LOGIN_MAX_FAILURES"])]
+    if address:
+        keys.append((f"addr:{address}"[:300], cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+    return keys
+
+
+def locked_minutes(email: str, address: str | None) -> int:
+    """Minutes left before sign-in may be tried again; 0 when not locked."""
+    now = utcnow()
+    worst = 0
+    for key, _limit in _throttle_keys(email, address):
+        row = db.session.get(LoginThrottle, key)
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            worst = max(worst, int((row.locked_until - now).total_seconds() // 60) + 1)
+    return worst
+
+
+def record_failed_login(email: str, address: str | None) -> None:
+    now = utcnow()
+    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    for key, limit in _throttle_keys(email, address):
+        row = db.session.get(LoginThrottle, key, with_for_update=True)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, first_failure_at=now)
+            db.session.add(row)
+        elif now - row.first_failure_at > window and (row.locked_until is None or row.locked_until <= now):
+            row.failures = 0
+            row.first_failure_at = now
+            row.locked_until = None
+        row.failures += 1
+        if row.failures >= limit:
+            row.locked_until = now + window
+    db.session.flush()
+
+
+def authenticate(email: str, password: str, address: str | None) -> User | None:
+    """Return the user for good credentials; record a failure otherwise.
+
+    The caller checks ``locked_minutes`` first. A deactivated user cannot sign in.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.check_password(password) or not user.is_active:
+        record_failed_login(email, address)
+        return None
+    row = db.session.get(LoginThrottle, _throttle_keys(email, None)[0][0])
+    if row is not None:
+        db.session.delete(row)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user

@@ -1,0 +1,237 @@
+"""Sign-in, own account, and the admin's client and user pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from ..core.access import authenticated, get_for_client, public, roles
+from ..core.errors import DomainError
+from ..core.models import db
+from ..core.nav import register_nav
+from . import operations, queries
+from .forms import ChangePasswordForm, ClientForm, LanguageForm, LoginForm, TemporaryPasswordForm, UserForm
+from .models import Client, User
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+@bp.route("/")
+@authenticated
+def index():
+    return render_template("accounts/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        address = request.remote_addr
+        minutes = operations.locked_minutes(form.email.data, address)
+        if minutes:
+            form.email.errors = [
+                _("Too many failed sign-in attempts. Try again in %(minutes)d minutes.", minutes=minutes)
+            ]
+            status = 429
+        else:
+            user = operations.authenticate(form.email.data, form.password.data, address)
+            db.session.commit()
+            if user is None:
+                form.password.errors = [_("The email address or password is not correct.")]
+                status = 401
+            else:
+                session.pop("lang", None)
+                login_user(user)
+                if user.must_change_password:
+                    return redirect(url_for("accounts.password"))
+                return redirect(_safe_next(request.args.get("next")) or url_for("accounts.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@authenticated
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def switch_language():
+    language = request.form.get("language")
+    if language not in ("fi", "en"):
+        return redirect(url_for("accounts.index")), 303
+    if current_user.is_authenticated:
+        operations.set_language(current_user, language)
+        db.session.commit()
+    else:
+        session["lang"] = language
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.index"), 303)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@authenticated
+def account():
+    form = LanguageForm(obj=current_user)
+    if form.validate_on_submit():
+        operations.set_language(current_user, form.language.data)
+        db.session.commit()
+        flash(_("Your settings were saved."), "success")
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@authenticated
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.change_own_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # the session id carries the new hash
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("accounts.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/password.html", form=form), status
+
+
+# --- admin: clients -----------------------------------------------------------------------
+
+
+@bp.route("/admin/clients")
+@roles("admin")
+def clients():
+    return render_template("accounts/clients.html", clients=queries.clients())
+
+
+@bp.route("/admin/clients/new", methods=["GET", "POST"])
+@roles("admin")
+def client_new():
+    return _client_form(None)
+
+
+@bp.route("/admin/clients/<int:client_id>", methods=["GET", "POST"])
+@roles("admin")
+def client_edit(client_id: int):
+    return _client_form(get_for_client(Client, client_id))
+
+
+def _client_form(client: Client | None):
+    form = ClientForm(obj=client)
+    if form.validate_on_submit():
+        try:
+            if client is None:
+                operations.create_client(form.name.data)
+            else:
+                operations.update_client(client, name=form.name.data, active=form.active.data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The client was saved."), "success")
+            return redirect(url_for("accounts.clients"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/client_form.html", form=form, client=client), status
+
+
+# --- admin: users -------------------------------------------------------------------------
+
+
+@bp.route("/admin/users")
+@roles("admin")
+def users():
+    return render_template("accounts/users.html", users=queries.users())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles("admin")
+def user_new():
+    return _user_form(None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles("admin")
+def user_edit(user_id: int):
+    return _user_form(get_for_client(User, user_id))
+
+
+def _user_form(user: User | None):
+    form = UserForm(obj=user, clients=queries.clients(), require_password=user is None)
+    if request.method == "GET" and user is not None:
+        form.client_id.data = user.client_id or 0
+    if form.validate_on_submit():
+        client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+        fields = dict(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            client=client,
+            language=form.language.data,
+        )
+        try:
+            if user is None:
+                operations.create_user(password=form.password.data, **fields)
+            else:
+                if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
+                    raise DomainError(_("You cannot deactivate yourself or remove your own admin role."))
+                operations.update_user(user, active=form.active.data, **fields)
+                if form.password.data:
+                    operations.set_temporary_password(user, form.password.data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The user was saved."), "success")
+            return redirect(url_for("accounts.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/user_form.html", form=form, user=user), status
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@roles("admin")
+def user_password(user_id: int):
+    user = get_for_client(User, user_id)
+    form = TemporaryPasswordForm()
+    if form.validate_on_submit():
+        operations.set_temporary_password(user, form.password.data)
+        db.session.commit()
+        flash(_("A temporary password was set. The user must change it at the next sign-in."), "success")
+        return redirect(url_for("accounts.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/user_password.html", form=form, user=user), status
+
+
+register_nav("accounts.clients", _l("Clients"), ("admin",), 80)
+register_nav("accounts.users", _l("Users"), ("admin",), 90)

@@ -1,0 +1,1 @@
+"""Checklists: the designer, versions, sections, questions, import and export."""

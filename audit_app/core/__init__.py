@@ -1,0 +1,1 @@
+"""Shared building blocks: model mixins, access rules, tenant-scoped lookup, errors, i18n."""

@@ -1,0 +1,91 @@
+"""Authorisation in one place.
+
+Every view declares who may use it with one of the decorators below. A ``before_request``
+hook enforces the rule for the matched endpoint and refuses (403) any endpoint that declares
+none, so a forgotten rule fails closed; ``tests/test_access_map.py`` walks the URL map too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+ROLES = ("admin", "evaluator", "client")
+
+#: endpoints of extensions that serve static files
+STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def _tag(rule) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = rule
+        return view
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Anyone, signed in or not."""
+    return _tag(PUBLIC)(view)
+
+
+def authenticated(view: Callable) -> Callable:
+    """Any signed-in user, whatever the role."""
+    return _tag(AUTHENTICATED)(view)
+
+
+def roles(*allowed: str) -> Callable:
+    """Signed-in users with one of these roles."""
+    unknown = set(allowed) - set(ROLES)
+    if unknown or not allowed:
+        raise ValueError(f"unknown roles {unknown}")
+    return _tag(frozenset(allowed))
+
+
+def access_rule(endpoint: str):
+    if endpoint in STATIC_ENDPOINTS:
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce_access():
+    """``before_request`` hook: apply the endpoint's declared rule."""
+    if request.endpoint is None:  # 404/405 are handled by the router
+        return None
+    rule = access_rule(request.endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s declares no access rule", request.endpoint)
+        abort(403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if rule == AUTHENTICATED:
+        return None
+    if current_user.role not in rule:
+        abort(403)
+    return None
+
+
+def get_for_client(model, object_id, user=None):
+    """Load ``model`` by primary key for ``user`` (default: the current user).
+
+    Anything missing or outside what the user may see is a 404, never a 403, so ids of other
+    tenants reveal nothing. Models decide visibility with ``visible_to(user)``.
+    """
+    user = user if user is not None else current_user
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    obj = db.session.get(model, object_id)
+    if obj is None or not user.is_authenticated or not obj.visible_to(user):
+        abort(404)
+    return obj

@@ -1,0 +1,1 @@
+"""Photo evidence: storage backends, safe processing and serving."""

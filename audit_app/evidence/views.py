@@ -1,0 +1,211 @@
+"""Upload, serve, caption and delete evidence photos; the gallery helpers for templates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from ..checklists.models import tr
+from ..core.access import get_for_client, public, roles
+from ..core.errors import DomainError, render_error
+from ..core.models import db
+from ..visits.models import Visit
+from . import operations, queries
+from .forms import CaptionForm, UploadForm
+from .models import Photo
+from .processing import DEFAULT_MAX_PIXELS, TooLarge
+from .storage import ObjectMissing, get_storage
+
+bp = Blueprint("evidence", __name__)
+
+SIZES = ("original", "report", "thumb")
+PRESIGN_SECONDS = 60
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("MAX_UPLOAD_MB", 15)) * 1024 * 1024
+
+
+def _photo_json(photo: Photo) -> dict:
+    return {
+        "id": photo.id,
+        "caption": photo.caption,
+        "question_id": photo.question_id,
+        "thumb_url": url_for("evidence.photo", photo_id=photo.id, size="thumb"),
+        "report_url": url_for("evidence.photo", photo_id=photo.id, size="report"),
+        "update_url": url_for("evidence.update", photo_id=photo.id),
+        "delete_url": url_for("evidence.delete", photo_id=photo.id),
+    }
+
+
+def _own_visit(visit_id: int) -> Visit:
+    """The visit, for its own evaluator only (404 for anyone else)."""
+    visit = get_for_client(Visit, visit_id)
+    if visit.evaluator_id != current_user.id:
+        abort(404)
+    return visit
+
+
+def _own_photo(photo_id: int) -> Photo:
+    photo = get_for_client(Photo, photo_id)
+    if photo.visit.evaluator_id != current_user.id:
+        abort(404)
+    return photo
+
+
+def _read_upload(file) -> bytes:
+    """The uploaded bytes, refusing (413) past the limit without reading much further."""
+    limit = _max_bytes()
+    data = file.stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(_("The photo is too large. The limit is %(mb)d MB.", mb=limit // (1024 * 1024)), field="file")
+    return data
+
+
+@bp.route("/visits/<int:visit_id>/photos", methods=["POST"])
+@roles("evaluator")
+def upload(visit_id: int):
+    visit = _own_visit(visit_id)
+    limit = _max_bytes()
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        return render_error(413, _("The photo is too large. The limit is %(mb)d MB.", mb=limit // (1024 * 1024)))
+    form = UploadForm(formdata=MultiDict(list(request.form.items(multi=True)) + list(request.files.items(multi=True))))
+    file = form.file.data
+    if file is None or not hasattr(file, "stream"):
+        raise DomainError(_("Choose a photo to upload."), field="file")
+    data = _read_upload(file)
+    storage = get_storage()
+    try:
+        photo, created = operations.add_photo(
+            visit, data=data, storage=storage, user=current_user, question_id=form.question_id.data,
+            caption=form.caption.data, client_uid=form.client_uid.data, max_bytes=limit,
+            max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS)),
+        )
+    except IntegrityError:
+        # the same upload arrived twice at once: the other request stored it
+        db.session.rollback()
+        photo = queries.photo_for_upload(visit.id, form.client_uid.data or "")
+        if photo is None:
+            raise
+        return jsonify(_photo_json(photo)), 200
+    if created:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            operations.delete_objects(storage, operations.photo_keys(photo))
+            existing = queries.photo_for_upload(visit.id, form.client_uid.data or "")
+            if existing is None:
+                raise
+            return jsonify(_photo_json(existing)), 200
+    return jsonify(_photo_json(photo)), 201 if created else 200
+
+
+@bp.route("/photos/<int:photo_id>/<any(original, report, thumb):size>")
+@public
+def photo(photo_id: int, size: str):
+    # public so that an anonymous visitor gets the same 404 as everyone who may not see it
+    photo = get_for_client(Photo, photo_id)
+    if size not in SIZES:
+        abort(404)
+    key = {"original": photo.storage_key, "report": photo.report_key, "thumb": photo.thumb_key}[size]
+    content_type = photo.content_type if size == "original" else "image/jpeg"
+    storage = get_storage()
+    filename = f"photo-{photo.id}-{size}.{key.rsplit('.', 1)[-1]}"
+    url = storage.presigned_url(key, expires=PRESIGN_SECONDS, filename=filename)
+    if url:
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    try:
+        data = storage.get(key)
+    except ObjectMissing:
+        abort(404)
+    response = Response(data, mimetype=content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.route("/photos/<int:photo_id>/caption", methods=["POST"])
+@roles("evaluator")
+def update(photo_id: int):
+    photo = _own_photo(photo_id)
+    payload = request.get_json(silent=True)
+    form = CaptionForm(formdata=MultiDict(payload) if isinstance(payload, dict) else None)
+    operations.update_caption(photo, form.caption.data)
+    db.session.commit()
+    return jsonify(_photo_json(photo))
+
+
+@bp.route("/photos/<int:photo_id>/delete", methods=["POST"])
+@roles("evaluator")
+def delete(photo_id: int):
+    photo = _own_photo(photo_id)
+    keys = operations.delete_photo(photo)
+    db.session.commit()
+    operations.delete_objects(get_storage(), keys)
+    return jsonify({"deleted": photo_id})
+
+
+# --- helpers for templates -----------------------------------------------------------------
+
+def evidence_assets() -> Markup:
+    """The widget's stylesheet and script, once per page however many widgets it has."""
+    if g.get("_evidence_assets"):
+        return Markup("")
+    g._evidence_assets = True
+    css = url_for("static", filename="css/evidence.css")
+    js = url_for("static", filename="js/evidence.js")
+    return Markup(f'<link rel="stylesheet" href="{css}">\n<script src="{js}" defer></script>')
+
+
+def evidence_question_photos(visit, question=None) -> list[Photo]:
+    groups = queries.photos_by_question(visit.id)
+    return groups.get(question.id if question is not None else None, [])
+
+
+def evidence_photo_groups(visit) -> list[dict]:
+    """Plain rows for the read-only gallery: a heading and the photos of each question."""
+    language = str(get_locale() or "fi")
+    rows = []
+    for group in queries.photo_groups(visit.id):
+        if group.question is None:
+            heading = _("The visit as a whole")
+            section = ""
+        else:
+            heading = tr(group.question.prompt, language)
+            section = tr(group.section.title, language) if group.section else ""
+        rows.append({
+            "heading": heading,
+            "section": section,
+            "photos": [
+                {
+                    "id": p.id,
+                    "caption": p.caption,
+                    "captured_at": p.captured_at,
+                    "width": p.width,
+                    "height": p.height,
+                    "thumb_url": url_for("evidence.photo", photo_id=p.id, size="thumb"),
+                    "report_url": url_for("evidence.photo", photo_id=p.id, size="report"),
+                    "original_url": url_for("evidence.photo", photo_id=p.id, size="original"),
+                }
+                for p in group.photos
+            ],
+        })
+    return rows
+
+
+@bp.app_context_processor
+def evidence_template_helpers():
+    return {
+        "evidence_assets": evidence_assets,
+        "evidence_question_photos": evidence_question_photos,
+        "evidence_photo_groups": evidence_photo_groups,
+        "evidence_max_upload_mb": current_app.config.get("MAX_UPLOAD_MB", 15),
+    }

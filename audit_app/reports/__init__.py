@@ -1,0 +1,1 @@
+"""Scored reports: report data from queries, SVG charts, HTML and PDF rendering."""

@@ -1,0 +1,79 @@
+"""Charts for reports: SVG drawn by matplotlib (Agg backend), never hand-made SVG strings."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+ACCENT = "#1f5f8b"
+GRADE_COLOURS = {"excellent": "#1e6b3a", "good": "#1f5f8b", "needs_improvement": "#8a5a00", "poor": "#a4262c"}
+_plt = plt  # keep pyplot imported so the Agg backend is fixed before any Figure is drawn
+
+
+_counter = itertools.count(1)
+
+
+def _svg(fig: Figure) -> str:
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    # several charts share one document: make their element ids unique
+    prefix = f"c{next(_counter)}-"
+    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'(href="|url\()#([^")]+)', lambda m: f"{m.group(1)}#{prefix}{m.group(2)}", text)
+    start = text.find("<svg")
+    text = text[start:] if start >= 0 else text
+    # scale to the box the template gives it
+    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1)
+    return text
+
+
+def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4) -> str:
+    """Horizontal bars of the dimension scores (0..100), labelled with the figure."""
+    dims = [d for d in dimensions]
+    fig = Figure(figsize=(width, 0.45 * max(len(dims), 1) + 0.6))
+    ax = fig.add_subplot()
+    names = [d["name"] for d in dims][::-1]
+    values = [d["score"] or 0 for d in dims][::-1]
+    colours = [GRADE_COLOURS.get(d["grade"], "#9aa5ad") for d in dims][::-1]
+    bars = ax.barh(names, values, color=colours, height=0.6)
+    for bar, d in zip(bars, dims[::-1], strict=True):
+        label = d["display"] if d["score"] is not None else "–"
+        ax.text(min(bar.get_width() + 1.5, 101), bar.get_y() + bar.get_height() / 2, label,
+                va="center", fontsize=9, color="#1d2327")
+    ax.set_xlim(0, 110)
+    ax.set_xticks([0, 25, 50, 75, 90, 100])
+    ax.tick_params(labelsize=9, colors="#444")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="x", color="#e3e6e8", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    return _svg(fig)
+
+
+def trend_chart(points: list[dict], width: float = 6.4) -> str:
+    """Mean score per month as a line."""
+    fig = Figure(figsize=(width, 2.2))
+    ax = fig.add_subplot()
+    xs = [p["month"] for p in points]
+    ys = [p["score"] for p in points]
+    ax.plot(xs, ys, marker="o", color=ACCENT, linewidth=1.8)
+    for x, y, p in zip(xs, ys, points, strict=True):
+        ax.annotate(p["display"], (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.tick_params(labelsize=8, colors="#444")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e3e6e8", linewidth=0.6)
+    return _svg(fig)

@@ -1,0 +1,173 @@
+"""Writes of the reports package: generated PDFs and client logos. Operations flush; callers commit."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core.errors import DomainError
+from ..core.models import db, utcnow
+from ..visits.models import CHANNELS, Location, Visit
+from . import queries
+from .models import SCOPES, ClientLogo, GeneratedReport
+
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_MAX_PIXELS = 20_000_000
+LOGO_BOX = (1200, 400)
+
+
+def _storage():
+    from ..evidence.storage import get_storage
+
+    return get_storage()
+
+
+# --- building report data from a scope -------------------------------------------------------
+
+
+def build_report(scope: str, client_id: int, ref: str, start: date | None, end: date | None, language: str,
+                 approved_only: bool = True) -> queries.Report:
+    """The plain report data of a scope. ``ref`` is the visit or location id or the channel code."""
+    if scope == "visit":
+        report = queries.visit_report(int(ref), language)
+    else:
+        f = queries.Filters(client_id=client_id, start=start, end=end)
+        if scope == "location":
+            location = db.session.execute(
+                select(Location.id, Location.name, Location.city).where(Location.id == int(ref))
+            ).one()
+            f = queries.Filters(client_id=client_id, start=start, end=end, location_id=location.id)
+            subject = ", ".join(x for x in (location.name, location.city) if x)
+        elif scope == "channel":
+            f = queries.Filters(client_id=client_id, start=start, end=end, channel=ref)
+            subject = queries.channel_label(ref)
+        else:
+            subject = queries.client_name(client_id)
+        report = queries.period_report(scope, f, language, subject)
+    logo = db.session.get(ClientLogo, client_id)
+    report.logo_url = f"storage:{logo.storage_key}" if logo else None
+    return report
+
+
+def check_scope(scope: str, client_id: int, ref: str) -> None:
+    """Refuse a scope reference outside the client (a DomainError, shown as 4xx)."""
+    if scope not in SCOPES:
+        raise DomainError(_("Unknown report type."), field="scope")
+    if scope == "visit":
+        ok = ref.isdigit() and db.session.scalar(
+            select(Visit.id).where(Visit.id == int(ref), Visit.client_id == client_id,
+                                   Visit.score_overall.is_not(None)))
+    elif scope == "location":
+        ok = ref.isdigit() and db.session.scalar(
+            select(Location.id).where(Location.id == int(ref), Location.client_id == client_id))
+    elif scope == "channel":
+        ok = ref in CHANNELS
+    else:
+        ok = True
+    if not ok:
+        raise DomainError(_("There is no such report subject."), field="scope")
+
+
+# --- generated (stored) PDFs ----------------------------------------------------------------
+
+
+def create_generated(client_id: int, scope: str, ref: str, start: date | None, end: date | None, language: str,
+                     user) -> GeneratedReport:
+    check_scope(scope, client_id, ref)
+    row = GeneratedReport(
+        client_id=client_id, scope=scope, scope_ref=str(ref if scope != "client" else ""),
+        period_start=start if scope != "visit" else None, period_end=end if scope != "visit" else None,
+        language=language if language in ("fi", "en") else "fi", state="queued", progress=0,
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def render_generated(row: GeneratedReport, storage=None, on_progress=None) -> GeneratedReport:
+    """Build the report data, render the PDF, keep it in Storage. Flushes; the caller commits."""
+    from .rendering import render_pdf
+
+    storage = storage or _storage()
+
+    def progress(value: int) -> None:
+        row.progress = value
+        if on_progress:
+            on_progress(row)
+
+    row.state = "rendering"
+    progress(10)
+    try:
+        with force_locale(row.language):
+            report = build_report(row.scope, row.client_id, row.scope_ref, row.period_start, row.period_end,
+                                  row.language, approved_only=True)
+            progress(30)
+            pdf = render_pdf(report, storage=storage, cache={}, progress=progress)
+        key = f"reports/{row.client_id}/{row.id}.pdf"
+        storage.put(key, pdf, "application/pdf")
+    except Exception as exc:  # a failed render is shown to the user, never a lost request
+        row.state = "failed"
+        row.error = str(exc)[:2000]
+        row.finished_at = utcnow()
+        db.session.flush()
+        raise
+    row.storage_key = key
+    row.size_bytes = len(pdf)
+    row.state = "done"
+    row.progress = 100
+    row.finished_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def pdf_bytes(row: GeneratedReport, storage=None) -> bytes:
+    return (storage or _storage()).get(row.storage_key)
+
+
+def filename(row: GeneratedReport) -> str:
+    period = f"_{row.period_start}_{row.period_end}" if row.period_start else ""
+    ref = f"_{row.scope_ref}" if row.scope_ref else ""
+    return f"report_{row.scope}{ref}{period}.pdf"
+
+
+# --- logos ----------------------------------------------------------------------------------
+
+
+def save_logo(client_id: int, data: bytes, storage=None) -> ClientLogo:
+    """Check an uploaded logo by content, shrink it, store it as PNG without metadata."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise DomainError(_("Choose an image file."), field="logo")
+    if len(data) > LOGO_MAX_BYTES:
+        raise DomainError(_("The logo may be at most 2 MB."), field="logo")
+    Image.MAX_IMAGE_PIXELS = LOGO_MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in ("PNG", "JPEG", "WEBP"):
+                raise DomainError(_("The logo must be a PNG, JPEG or WebP image."), field="logo")
+            if img.width * img.height > LOGO_MAX_PIXELS:
+                raise DomainError(_("The image is too large."), field="logo")
+            img.load()
+            img = img.convert("RGBA")
+            img.thumbnail(LOGO_BOX)
+            out = io.BytesIO()
+            img.save(out, format="PNG", optimize=True)
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise DomainError(_("The logo must be a PNG, JPEG or WebP image."), field="logo") from None
+    key = f"logos/{client_id}.png"
+    (storage or _storage()).put(key, out.getvalue(), "image/png")
+    logo = db.session.get(ClientLogo, client_id)
+    if logo is None:
+        logo = ClientLogo(client_id=client_id, storage_key=key, content_type="image/png")
+        db.session.add(logo)
+    logo.storage_key, logo.content_type, logo.uploaded_at = key, "image/png", utcnow()
+    db.session.flush()
+    return logo

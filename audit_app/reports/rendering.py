@@ -1,0 +1,83 @@
+"""HTML and PDF rendering of report data (WeasyPrint).
+
+WeasyPrint gets plain report data rendered into HTML and a URL fetcher that serves
+``storage:<key>`` from the evidence Storage (with a cache shared within one render) and
+refuses everything else: no ``file:``, no HTTP round trip to ourselves, no outside URLs.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from flask import render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import charts
+from .queries import Report
+
+STORAGE_SCHEME = "storage:"
+
+
+class StorageFetcher(URLFetcher):
+    """Serves ``storage:`` URLs from Storage; refuses every other scheme."""
+
+    def __init__(self, storage=None, cache: dict | None = None):
+        super().__init__(allowed_protocols=())
+        self.storage = storage
+        self.cache = cache if cache is not None else {}
+
+    def fetch(self, url, headers=None):
+        if not url.startswith(STORAGE_SCHEME):
+            raise ValueError(f"refused URL outside Storage: {url[:80]}")
+        key = url[len(STORAGE_SCHEME):]
+        if not key or ".." in key.split("/"):
+            raise ValueError("refused storage key")
+        if key not in self.cache:
+            storage = self.storage
+            if storage is None:
+                from ..evidence.storage import get_storage
+
+                storage = self.storage = get_storage()
+            self.cache[key] = storage.get(key)
+        mime = mimetypes.guess_type(key)[0] or _sniff(self.cache[key])
+        return URLFetcherResponse(url, self.cache[key], {"Content-Type": mime})
+
+
+def _sniff(data: bytes) -> str:
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def with_charts(report: Report) -> Report:
+    from flask_babel import gettext as _
+
+    if not report.chart_svg:
+        report.chart_svg = charts.dimension_chart(report.dimensions, _("Score by dimension"))
+    return report
+
+
+def trend_svg(report: Report) -> str:
+    return charts.trend_chart(report.trend) if len(report.trend) > 1 else ""
+
+
+def report_html(report: Report, for_pdf: bool = True) -> str:
+    with_charts(report)
+    return render_template("reports/pdf/report.html", r=report, trend_svg=trend_svg(report))
+
+
+def render_pdf(report: Report, storage=None, cache: dict | None = None, progress=None) -> bytes:
+    """The report as a tagged (PDF/UA-1) A4 PDF."""
+    html = report_html(report)
+    if progress:
+        progress(50)
+    fetcher = StorageFetcher(storage, cache)
+    document = HTML(string=html, base_url="storage:/", url_fetcher=fetcher).render(pdf_variant="pdf/ua-1")
+    if progress:
+        progress(85)
+    return document.write_pdf(pdf_variant="pdf/ua-1")

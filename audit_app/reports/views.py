@@ -1,0 +1,343 @@
+"""Views of the reports package: dashboard, report pages, PDFs kept in Storage, exports, logos."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.models import Client
+from ..core.access import get_for_client, roles
+from ..core.errors import DomainError
+from ..core.models import db
+from ..core.nav import register_nav
+from ..visits.models import CHANNELS, Location, Visit
+from . import operations, queries
+from .forms import LogoForm, PdfForm, PeriodForm
+from .models import GeneratedReport
+
+bp = Blueprint("reports", __name__)
+
+REPORT_ROLES = ("admin", "client")
+
+
+def _language() -> str:
+    return str(get_locale() or "fi")
+
+
+def _client_or_404(client_id: int) -> Client:
+    return get_for_client(Client, client_id)
+
+
+def _period_form(client_id: int | None, with_client: bool = False) -> PeriodForm:
+    form = PeriodForm(request.args)
+    language = _language()
+    options = queries.filter_options(client_id, language) if client_id else {
+        "locations": [], "regions": [], "channels": [], "versions": []}
+    everyone = ("", _("All"))
+    form.client_id.choices = [(c, n) for c, n in queries.clients()] if with_client else []
+    form.location_id.choices = [everyone, *options["locations"]]
+    form.region.choices = [everyone, *[(r, r) for r in options["regions"]]]
+    form.channel.choices = [everyone, *options["channels"]]
+    form.version_id.choices = [everyone, *options["versions"]]
+    return form
+
+
+def _filters(form: PeriodForm, client_id: int, **fixed) -> queries.Filters:
+    start, end = queries.default_period()
+    if form.start.data and form.end.data:
+        start, end = form.start.data, form.end.data
+    elif form.start.data:
+        start = form.start.data
+        end = max(end, start)
+    elif form.end.data:
+        end = form.end.data
+        start = min(start, end)
+    values = dict(
+        client_id=client_id, start=start, end=end, location_id=form.location_id.data or None,
+        region=form.region.data or None, channel=form.channel.data or None, version_id=form.version_id.data or None,
+    )
+    values.update(fixed)
+    return queries.Filters(**values)
+
+
+def _validated(form: PeriodForm) -> bool:
+    """Validate the query-string form; invalid values are reported, never a 500."""
+    if not request.args:
+        return True
+    return form.validate()
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+@bp.route("/dashboard")
+@roles(*REPORT_ROLES)
+def dashboard():
+    requested = request.args.get("client_id")
+    if current_user.is_client:
+        client_id = current_user.client_id
+        if requested not in (None, "", str(client_id)):
+            abort(404)
+    else:
+        all_clients = queries.clients()
+        if not all_clients:
+            return render_template("reports/dashboard.html", data=None, form=None, client_id=None)
+        client_id = int(requested) if requested and requested.isdigit() else all_clients[0][0]
+        _client_or_404(client_id)
+    form = _period_form(client_id, with_client=current_user.is_admin)
+    if current_user.is_admin:
+        form.client_id.data = client_id
+    if not _validated(form):
+        return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
+    f = _filters(form, client_id)
+    data = queries.dashboard(f, _language())
+    return render_template("reports/dashboard.html", data=data, form=form, client_id=client_id,
+                           client_name=queries.client_name(client_id), filters=f)
+
+
+# --- report pages ----------------------------------------------------------------------------
+
+
+def _report_page(report, client_id: int, scope: str, ref: str, form=None):
+    from .rendering import trend_svg, with_charts
+
+    with_charts(report)
+    return render_template("reports/report.html", r=report, scope=scope, ref=ref, client_id=client_id,
+                           pdf_form=PdfForm(formdata=None), form=form, trend_svg=trend_svg(report))
+
+
+@bp.route("/reports/visits/<int:visit_id>")
+@roles(*REPORT_ROLES)
+def visit_report(visit_id: int):
+    visit = get_for_client(Visit, visit_id)
+    if visit.score_data is None:
+        abort(404)
+    report = operations.build_report("visit", visit.client_id, str(visit.id), None, None, _language(),
+                                     approved_only=not current_user.is_admin)
+    return _report_page(report, visit.client_id, "visit", str(visit.id))
+
+
+def _period_page(scope: str, client_id: int, ref: str, **fixed):
+    form = _period_form(client_id)
+    if not _validated(form):
+        return render_template("reports/report.html", r=None, form=form, scope=scope, ref=ref,
+                               client_id=client_id), 400
+    f = _filters(form, client_id, **fixed)
+    report = operations.build_report(scope, client_id, ref, f.start, f.end, _language())
+    return _report_page(report, client_id, scope, ref, form=form)
+
+
+@bp.route("/reports/locations/<int:location_id>")
+@roles(*REPORT_ROLES)
+def location_report(location_id: int):
+    location = get_for_client(Location, location_id)
+    return _period_page("location", location.client_id, str(location.id))
+
+
+@bp.route("/reports/clients/<int:client_id>/channels/<channel>")
+@roles(*REPORT_ROLES)
+def channel_report(client_id: int, channel: str):
+    _client_or_404(client_id)
+    if channel not in CHANNELS:
+        abort(404)
+    return _period_page("channel", client_id, channel)
+
+
+@bp.route("/reports/clients/<int:client_id>/summary")
+@roles(*REPORT_ROLES)
+def client_report(client_id: int):
+    _client_or_404(client_id)
+    return _period_page("client", client_id, "")
+
+
+# --- PDFs kept in Storage --------------------------------------------------------------------
+
+
+@bp.route("/reports/clients/<int:client_id>/pdf/<scope>/<ref>", methods=["POST"])
+@roles(*REPORT_ROLES)
+def make_pdf(client_id: int, scope: str, ref: str):
+    _client_or_404(client_id)
+    if scope == "visit":
+        visit = get_for_client(Visit, ref)
+        if visit.client_id != client_id:
+            abort(404)
+    elif scope == "location":
+        location = get_for_client(Location, ref)
+        if location.client_id != client_id:
+            abort(404)
+    form = PdfForm()
+    if not form.validate_on_submit():
+        abort(400)
+    start, end = _iso(form.start.data), _iso(form.end.data)
+    default_start, default_end = queries.default_period()
+    start, end = start or default_start, end or default_end
+    if end < start or (end - start).days + 1 > queries.MAX_PERIOD_DAYS:
+        raise DomainError(_("Choose a period of at most five years."), field="start")
+    row = operations.create_generated(client_id, scope, ref if scope != "client" else "", start, end, _language(),
+                                      current_user)
+    db.session.commit()
+    if current_app.config.get("REDIS_URL"):
+        from . import jobs
+
+        jobs.enqueue(row.id)
+    else:
+        try:
+            operations.render_generated(row)
+        except Exception:
+            current_app.logger.exception("report %s failed to render", row.id)
+            db.session.commit()
+            flash(_("The report could not be made. Please try again."), "danger")
+            return redirect(url_for("reports.generated_status", report_id=row.id))
+        db.session.commit()
+    return redirect(url_for("reports.generated_status", report_id=row.id))
+
+
+def _iso(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter dates as YYYY-MM-DD."), field="start") from None
+
+
+def _generated_or_404(report_id: int) -> GeneratedReport:
+    row = get_for_client(GeneratedReport, report_id)
+    if not current_user.is_admin and row.created_by_id != current_user.id and row.client_id != current_user.client_id:
+        abort(404)
+    return row
+
+
+@bp.route("/reports/generated")
+@roles(*REPORT_ROLES)
+def generated_list():
+    stmt = select(GeneratedReport).order_by(GeneratedReport.created_at.desc(), GeneratedReport.id.desc()).limit(200)
+    if current_user.is_client:
+        stmt = stmt.where(GeneratedReport.client_id == current_user.client_id)
+    else:
+        stmt = stmt.where(GeneratedReport.created_by_id == current_user.id)
+    rows = db.session.scalars(stmt).all()
+    names = dict(queries.clients()) if current_user.is_admin else {}
+    return render_template("reports/generated_list.html", rows=rows, names=names)
+
+
+@bp.route("/reports/generated/<int:report_id>")
+@roles(*REPORT_ROLES)
+def generated_status(report_id: int):
+    row = _generated_or_404(report_id)
+    if request.args.get("format") == "json":
+        return jsonify({"state": row.state, "progress": row.progress,
+                        "download": url_for("reports.generated_download", report_id=row.id)
+                        if row.state == "done" else None})
+    return render_template("reports/generated_status.html", row=row)
+
+
+@bp.route("/reports/generated/<int:report_id>/download")
+@roles(*REPORT_ROLES)
+def generated_download(report_id: int):
+    row = _generated_or_404(report_id)
+    if row.state != "done" or not row.storage_key:
+        abort(404)
+    from ..evidence.storage import ObjectMissing
+
+    try:
+        data = operations.pdf_bytes(row)
+    except ObjectMissing:
+        abort(404)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{operations.filename(row)}"',
+        "Cache-Control": "private, no-store",
+    })
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+@bp.route("/reports/clients/<int:client_id>/export/<kind>.<fmt>")
+@roles(*REPORT_ROLES)
+def export(client_id: int, kind: str, fmt: str):
+    _client_or_404(client_id)
+    if kind not in ("visits", "answers") or fmt not in ("csv", "xlsx"):
+        abort(404)
+    form = _period_form(client_id)
+    if not _validated(form):
+        return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
+    f = _filters(form, client_id)
+    build = queries.export_visits if kind == "visits" else queries.export_answers
+    header, rows = build(f, _language())
+    name = f"{kind}_{f.start}_{f.end}.{fmt}"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(header)
+        writer.writerows([_csv_safe(v) for v in row] for row in rows)
+        data, mime = ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(_("Visits") if kind == "visits" else _("Answers"))
+        ws.append(header)
+        for row in rows:
+            ws.append([_csv_safe(v) for v in row])
+        out = io.BytesIO()
+        wb.save(out)
+        data, mime = out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _csv_safe(value):
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+# --- logos -----------------------------------------------------------------------------------
+
+
+@bp.route("/reports/clients/<int:client_id>/logo", methods=["GET", "POST"])
+@roles("admin")
+def logo(client_id: int):
+    client = _client_or_404(client_id)
+    form = LogoForm()
+    status = 200
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            operations.save_logo(client.id, upload.read(operations.LOGO_MAX_BYTES + 1) if upload else b"")
+        except DomainError as exc:
+            form.logo.errors = [*form.logo.errors, exc.message]
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("The logo was saved. It appears on the covers of new PDF reports."), "success")
+            return redirect(url_for("reports.logo", client_id=client.id))
+    elif request.method == "POST":
+        status = 400
+    from .models import ClientLogo
+
+    has_logo = db.session.get(ClientLogo, client.id) is not None
+    return render_template("reports/logo.html", form=form, client=client, has_logo=has_logo), status
+
+
+register_nav("reports.dashboard", _l("Dashboard"), ("admin", "client"), 20)
+register_nav("reports.generated_list", _l("My reports"), ("admin", "client"), 25)

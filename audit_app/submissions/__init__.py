@@ -1,0 +1,1 @@
+"""Answers, the evaluator's form, autosave, submission, QA review and the audit trail."""

@@ -1,0 +1,81 @@
+"""Forms of the review screen and the evaluator's start/submit buttons."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..core.errors import DomainError
+
+MAX_COMMENT = 5000
+
+
+def _required(message):
+    return DataRequired(message=message)
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (start, submit, approve)."""
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(
+        _l("Comment for the evaluator"),
+        validators=[_required(_l("Write a comment for the evaluator.")),
+                    Length(max=MAX_COMMENT, message=_l("At most %(max)d characters.", max=MAX_COMMENT))],
+    )
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[_required(_l("Give a reason for rejecting the visit.")),
+                    Length(max=MAX_COMMENT, message=_l("At most %(max)d characters.", max=MAX_COMMENT))],
+    )
+
+
+class CorrectForm(FlaskForm):
+    question_id = IntegerField(validators=[InputRequired(message=_l("Choose a question."))])
+    value = StringField(_l("New answer"), validators=[Optional(), Length(max=MAX_COMMENT)])
+    na = BooleanField(_l("N/A"))
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        validators=[_required(_l("Give a reason for the correction.")),
+                    Length(max=MAX_COMMENT, message=_l("At most %(max)d characters.", max=MAX_COMMENT))],
+    )
+
+
+YES = {"yes", "true", "1", "kyllä", "kylla"}
+NO = {"no", "false", "0", "ei"}
+
+
+def parse_form_value(question, raw: str | None):
+    """A value typed or chosen in a correction form, as the question's kind stores it.
+
+    Empty means no answer. Raises ``DomainError`` for text that cannot be read as the kind.
+    """
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    kind = question.kind
+    if kind == "yes_no":
+        if raw.lower() in YES:
+            return True
+        if raw.lower() in NO:
+            return False
+        raise DomainError(_("The answer must be yes or no."), field="value")
+    if kind == "scale":
+        try:
+            return int(raw)
+        except ValueError:
+            raise DomainError(_("The answer must be a whole number."), field="value") from None
+    if kind == "number":
+        try:
+            number = float(raw.replace(",", "."))
+        except ValueError:
+            raise DomainError(_("The answer must be a number."), field="value") from None
+        return int(number) if number.is_integer() and abs(number) < 1e15 else number
+    return raw

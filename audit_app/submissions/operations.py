@@ -1,0 +1,352 @@
+"""Writes for answers, submission and review. Operations flush; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..checklists.models import Question
+from ..core.errors import DomainError, NotAllowed
+from ..core.models import db, utcnow
+from ..scoring import Answer as ScoringAnswer
+from ..scoring import AnswerError, VisitScore, check_answer, missing_required, score_visit
+from ..visits.models import EDITABLE, Visit, VisitDimensionScore
+from .models import Answer, AuditEvent
+
+
+def scoring_answers(visit: Visit) -> dict[str, ScoringAnswer]:
+    """The visit's stored answers keyed by question key, as the scoring engine takes them."""
+    rows = db.session.execute(
+        select(Answer, Question).join(Question, Answer.question_id == Question.id).where(Answer.visit_id == visit.id)
+    ).all()
+    return {question.key: ScoringAnswer(value=answer.value, na=answer.na) for answer, question in rows}
+
+
+def compute_and_store_scores(visit: Visit) -> VisitScore:
+    """Score the visit with the engine and store the result with the visit.
+
+    Stored: the overall score, the critical flag, the whole breakdown (``score_data``), one
+    row per dimension for SQL aggregates, and each answer's fraction and failed flag.
+    """
+    version = visit.checklist_version
+    result = score_visit(version.to_spec(), scoring_answers(visit), visit.channel)
+    visit.score_overall = result.overall
+    visit.score_critical_fail = result.critical_fail
+    visit.score_data = result.as_dict()
+    visit.scored_at = utcnow()
+    visit.dimension_scores = [VisitDimensionScore(dimension=d, score=s) for d, s in result.dimensions.items()]
+    by_key = {q.key: q for s in result.sections for q in s.questions}
+    for answer in db.session.scalars(select(Answer).where(Answer.visit_id == visit.id)):
+        q = by_key.get(answer.question.key)
+        answer.fraction = q.fraction if q is not None and q.included else None
+        answer.failed = bool(q is not None and q.failed)
+    db.session.flush()
+    return result
+
+
+# --- status machine ------------------------------------------------------------------------------
+
+#: fallback transitions, used until ``audit_app.visits.operations.check_transition`` exists
+_TRANSITIONS = {
+    "assigned": {"in_progress"},
+    "in_progress": {"submitted"},
+    "submitted": {"returned", "approved", "rejected"},
+    "returned": {"submitted"},
+    "approved": set(),
+    "rejected": set(),
+}
+
+
+def check_transition(visit: Visit, to: str) -> None:
+    """Raise ``NotAllowed`` unless the visit may move to status ``to``."""
+    try:
+        from ..visits.operations import check_transition as visits_check
+    except ImportError:
+        visits_check = None
+    if visits_check is not None:
+        visits_check(visit, to)
+        return
+    if to not in _TRANSITIONS.get(visit.status, set()):
+        raise NotAllowed(_("This visit cannot be moved from its current state to that one."))
+
+
+def record_event(visit: Visit, user, action: str, *, field: str | None = None, old=None, new=None,
+                 comment: str = "") -> AuditEvent:
+    event = AuditEvent(
+        visit_id=visit.id, user_id=getattr(user, "id", None), at=utcnow(), action=action, field=field,
+        old_value=old, new_value=new, comment=comment or "",
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _set_status(visit: Visit, to: str, user, comment: str = "", action: str = "status") -> None:
+    check_transition(visit, to)
+    old = visit.status
+    visit.status = to
+    record_event(visit, user, action, field="status", old=old, new=to, comment=comment)
+
+
+def start_visit(visit: Visit, user) -> bool:
+    """Record the start of a visit. Returns False when it had already started (harmless)."""
+    if visit.status != "assigned":
+        if visit.status in EDITABLE:
+            return False
+        raise NotAllowed(_("This visit has been submitted; answers can no longer be changed."))
+    now = utcnow()
+    visit.started_at = now
+    visit.visited_on = now.date()
+    _set_status(visit, "in_progress", user)
+    db.session.flush()
+    return True
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+MAX_COMMENT = 5000
+MAX_TEXT = 5000
+MAX_NUMBER = 1e9
+#: a device clock ahead of the server by more than this is clamped to the server's time
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+class AnswerRejected(DomainError):
+    """An answer that does not fit its question (400)."""
+
+
+def answer_error_message(code: str, spec) -> str:
+    messages = {
+        "na_not_allowed": _("This question cannot be answered N/A."),
+        "wrong_type": {
+            "yes_no": _("The answer must be yes or no."),
+            "scale": _("The answer must be a whole number."),
+            "choice": _("The answer must be one of the options."),
+            "number": _("The answer must be a number."),
+            "text": _("The answer must be text."),
+        },
+        "out_of_range": _("The answer must be between %(min)s and %(max)s.", min=spec.scale_min, max=spec.scale_max),
+        "unknown_option": _("The answer is not one of the options."),
+        "not_finite": _("The answer must be a finite number."),
+    }
+    message = messages.get(code, _("The answer does not fit the question."))
+    if isinstance(message, dict):
+        message = message.get(spec.kind, _("The answer does not fit the question."))
+    return message
+
+
+def validate_answer(visit: Visit, question: Question | None, value, na: bool) -> None:
+    """Raise ``AnswerRejected`` unless (value, na) is a fitting answer to ``question`` on ``visit``."""
+    if (
+        question is None
+        or question.version_id != visit.checklist_version_id
+        or not question.applies_to(visit.channel)
+    ):
+        raise AnswerRejected(_("This question is not part of this visit's checklist."), field="question_id")
+    if question.kind == "photo":
+        if value is not None:
+            raise AnswerRejected(_("A photo question is answered with photos."), field="value")
+        return
+    spec = question.to_spec()
+    try:
+        check_answer(spec, ScoringAnswer(value=value, na=na))
+    except AnswerError as exc:
+        raise AnswerRejected(answer_error_message(exc.code, spec), field="value") from exc
+    if question.kind == "number" and value is not None and not na and abs(value) > MAX_NUMBER:
+        raise AnswerRejected(_("The number is too large."), field="value")
+    if question.kind == "text" and isinstance(value, str) and len(value) > MAX_TEXT:
+        raise AnswerRejected(_("The answer is too long (at most %(max)d characters).", max=MAX_TEXT), field="value")
+
+
+def _require_editable(visit: Visit) -> None:
+    if not visit.editable:
+        raise NotAllowed(_("This visit has been submitted; answers can no longer be changed."))
+
+
+def _answer_row(visit: Visit, question: Question) -> Answer | None:
+    return db.session.scalar(select(Answer).where(Answer.visit_id == visit.id, Answer.question_id == question.id))
+
+
+def _snapshot(answer: Answer | None) -> dict:
+    if answer is None:
+        return {"value": None, "na": False}
+    return {"value": answer.value, "na": bool(answer.na)}
+
+
+def save_answer(visit: Visit, question: Question | None, user, *, value, na: bool, comment: str,
+                answered_at: datetime) -> tuple[Answer, bool]:
+    """Store the evaluator's answer; returns (answer, stale).
+
+    Last writer wins by the device's ``answered_at``: a write older than the stored one changes
+    nothing (stale). Re-sending the same write is harmless. A first answer on an assigned visit
+    starts it. Answers changed after the visit was returned are kept in the audit trail.
+    """
+    _require_editable(visit)
+    validate_answer(visit, question, value, na)
+    if len(comment) > MAX_COMMENT:
+        raise AnswerRejected(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT),
+                             field="comment")
+    if na:
+        value = None
+    now = utcnow()
+    if answered_at > now + FUTURE_SLACK:
+        answered_at = now
+    if visit.status == "assigned":
+        start_visit(visit, user)
+    row = _answer_row(visit, question)
+    if row is not None and row.answered_at is not None and row.answered_at > answered_at:
+        return row, True
+    before = _snapshot(row)
+    if row is None:
+        row = Answer(visit_id=visit.id, question_id=question.id)
+        db.session.add(row)
+    row.value, row.na, row.comment = value, bool(na), comment
+    row.answered_at = answered_at
+    row.updated_at = now
+    row.updated_by_id = getattr(user, "id", None)
+    if visit.status == "returned" and before != _snapshot(row):
+        _note_change_after_return(visit, question, user, before, _snapshot(row))
+    db.session.flush()
+    return row, False
+
+
+def _note_change_after_return(visit: Visit, question: Question, user, before: dict, after: dict) -> None:
+    """One trail entry per question and return round: old (at return) → latest new value."""
+    last_return = db.session.scalar(
+        select(AuditEvent.at).where(AuditEvent.visit_id == visit.id, AuditEvent.field == "status",
+                                    AuditEvent.action == "returned")
+        .order_by(AuditEvent.at.desc()).limit(1)
+    )
+    query = select(AuditEvent).where(
+        AuditEvent.visit_id == visit.id, AuditEvent.action == "answer_changed", AuditEvent.field == question.key
+    )
+    if last_return is not None:
+        query = query.where(AuditEvent.at >= last_return)
+    event = db.session.scalar(query.order_by(AuditEvent.at.desc()).limit(1))
+    if event is None:
+        record_event(visit, user, "answer_changed", field=question.key, old=before, new=after)
+    else:
+        event.new_value = after
+        event.at = utcnow()
+
+
+# --- submission ----------------------------------------------------------------------------------
+
+
+def _photo_counts(visit: Visit) -> dict[int, int]:
+    try:
+        from ..evidence.queries import photo_counts
+    except ImportError:
+        photo_counts = None
+    if photo_counts is not None:
+        return dict(photo_counts(visit.id))
+    from sqlalchemy import func
+
+    from ..evidence.models import Photo
+
+    rows = db.session.execute(
+        select(Photo.question_id, func.count()).where(Photo.visit_id == visit.id, Photo.question_id.is_not(None))
+        .group_by(Photo.question_id)
+    ).all()
+    return {qid: n for qid, n in rows}
+
+
+def missing_for_submission(visit: Visit) -> list[tuple[Question, str]]:
+    """What blocks submission, in checklist order: (question, "answer" | "photo")."""
+    version = visit.checklist_version
+    missing_keys = set(missing_required(version.to_spec(), scoring_answers(visit), visit.channel))
+    counts = _photo_counts(visit)
+    missing = []
+    for question in version.questions():
+        if not question.applies_to(visit.channel):
+            continue
+        if question.key in missing_keys:
+            missing.append((question, "answer"))
+        if question.photo == "required" and counts.get(question.id, 0) < 1:
+            missing.append((question, "photo"))
+    return missing
+
+
+class AlreadySubmitted(NotAllowed):
+    pass
+
+
+def submit_visit(visit: Visit, user) -> list[tuple[Question, str]]:
+    """Submit the visit and store its scores; returns what is missing (then nothing changes)."""
+    if visit.status in ("submitted", "approved", "rejected"):
+        raise AlreadySubmitted(_("This visit has already been submitted."))
+    if visit.status == "assigned":
+        start_visit(visit, user)
+    missing = missing_for_submission(visit)
+    if missing:
+        return missing
+    resubmission = visit.status == "returned"
+    compute_and_store_scores(visit)
+    visit.submitted_at = utcnow()
+    _set_status(visit, "submitted", user, action="resubmitted" if resubmission else "status")
+    db.session.flush()
+    return []
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+def correct_answer(visit: Visit, question: Question | None, user, *, value, na: bool, reason: str) -> Answer:
+    """A reviewer's correction of a submitted visit: audited, scores recomputed."""
+    if visit.status != "submitted":
+        if visit.status == "approved":
+            raise NotAllowed(_("This visit has been approved; its scores are frozen."))
+        raise NotAllowed(_("Only a submitted visit can be corrected."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason for the correction."), field="reason")
+    if len(reason) > MAX_COMMENT:
+        raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="reason")
+    validate_answer(visit, question, value, na)
+    if na:
+        value = None
+    row = _answer_row(visit, question)
+    before = _snapshot(row)
+    if row is None:
+        row = Answer(visit_id=visit.id, question_id=question.id, comment="")
+        db.session.add(row)
+    row.value, row.na = value, bool(na)
+    row.updated_at = utcnow()
+    row.updated_by_id = getattr(user, "id", None)
+    db.session.flush()
+    record_event(visit, user, "correction", field=question.key, old=before, new=_snapshot(row), comment=reason)
+    compute_and_store_scores(visit)
+    return row
+
+
+def return_visit(visit: Visit, user, comment: str) -> None:
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Write a comment for the evaluator."), field="comment")
+    if len(comment) > MAX_COMMENT:
+        raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="comment")
+    _set_status(visit, "returned", user, comment=comment, action="returned")
+    visit.return_comment = comment
+    visit.reviewed_at = utcnow()
+    db.session.flush()
+
+
+def approve_visit(visit: Visit, user) -> None:
+    _set_status(visit, "approved", user, action="approved")
+    now = utcnow()
+    visit.approved_at = now
+    visit.reviewed_at = now
+    db.session.flush()
+
+
+def reject_visit(visit: Visit, user, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason for rejecting the visit."), field="reason")
+    if len(reason) > MAX_COMMENT:
+        raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="reason")
+    _set_status(visit, "rejected", user, comment=reason, action="rejected")
+    visit.reviewed_at = utcnow()
+    db.session.flush()

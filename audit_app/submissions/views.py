@@ -1,0 +1,298 @@
+"""The evaluator's form and autosave, submission, the QA review and the review queue."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..checklists.models import tr
+from ..core.access import get_for_client, roles
+from ..core.errors import DomainError, NotAllowed
+from ..core.models import db
+from ..core.nav import register_nav
+from ..scoring import display
+from ..visits.models import Visit
+from . import operations, queries
+from .forms import ActionForm, CorrectForm, RejectForm, ReturnForm, parse_form_value
+
+bp = Blueprint("submissions", __name__)
+
+
+@bp.context_processor
+def _helpers():
+    return {"tr": tr, "display": display}
+
+QUESTION_PARTIAL = "checklists/_question_input.html"
+
+
+def _language() -> str:
+    return str(get_locale() or "fi")
+
+
+def _template_exists(name: str) -> bool:
+    return os.path.exists(os.path.join(current_app.root_path, current_app.template_folder, name))
+
+
+def _static_exists(name: str) -> bool:
+    return bool(current_app.static_folder) and os.path.exists(os.path.join(current_app.static_folder, name))
+
+
+def _own_visit(visit_id: int) -> Visit:
+    """The visit if the current user may see it (an evaluator: only their own), else 404."""
+    return get_for_client(Visit, visit_id)
+
+
+# --- the evaluator's form --------------------------------------------------------------------------
+
+
+@bp.route("/visits/<int:visit_id>/start", methods=["POST"])
+@roles("evaluator")
+def start(visit_id: int):
+    visit = _own_visit(visit_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    operations.start_visit(visit, current_user)
+    db.session.commit()
+    return redirect(url_for(".form", visit_id=visit.id, section=1))
+
+
+@bp.route("/visits/<int:visit_id>/form")
+@roles("admin", "evaluator")
+def form(visit_id: int):
+    visit = _own_visit(visit_id)
+    language = _language()
+    sections = queries.form_sections(visit, language)
+    number = request.args.get("section", 1, type=int)
+    number = min(max(number, 1), max(len(sections), 1))
+    current = sections[number - 1] if sections else None
+    read_only = current_user.is_admin or not visit.editable
+    partial = QUESTION_PARTIAL if _template_exists(QUESTION_PARTIAL) else "submissions/_answer_input.html"
+    return render_template(
+        "submissions/form.html",
+        visit=visit,
+        sections=sections,
+        current=current,
+        number=number,
+        language=language,
+        answers=queries.answers_by_question(visit),
+        photos_by_question=queries.photos_by_question(visit),
+        read_only=read_only,
+        not_started=visit.status == "assigned" and current_user.is_evaluator,
+        question_partial=partial,
+        evidence_js=_static_exists("js/evidence.js"),
+        action_form=ActionForm(),
+    )
+
+
+def _json_error(message: str, status: int, code: str):
+    return jsonify({"error": message, "code": code}), status
+
+
+def _parse_time(raw) -> datetime | None:
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+@bp.route("/visits/<int:visit_id>/answers", methods=["POST"])
+@roles("evaluator")
+def save_answer(visit_id: int):
+    visit = _own_visit(visit_id)
+    payload = request.get_json(silent=True)
+    bad = _("The answer was not sent in the expected form.")
+    if not isinstance(payload, dict):
+        return _json_error(bad, 400, "bad_request")
+    question_id = payload.get("question_id")
+    na = payload.get("na", False)
+    comment = payload.get("comment", "")
+    if comment is None:
+        comment = ""
+    client_id = payload.get("client_id")
+    if isinstance(question_id, bool) or not isinstance(question_id, int):
+        return _json_error(bad, 400, "bad_request")
+    if not isinstance(na, bool) or not isinstance(comment, str):
+        return _json_error(bad, 400, "bad_request")
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+        return _json_error(bad, 400, "bad_request")
+    if "answered_at" in payload:
+        answered_at = _parse_time(payload["answered_at"])
+        if answered_at is None:
+            return _json_error(_("The time of the answer is not a valid date and time."), 400, "bad_request")
+    else:
+        answered_at = operations.utcnow()
+    question = queries.question_in_visit(visit, question_id)
+    try:
+        row, stale = operations.save_answer(
+            visit, question, current_user, value=payload.get("value"), na=na, comment=comment,
+            answered_at=answered_at,
+        )
+    except operations.AnswerRejected as exc:
+        db.session.rollback()
+        return _json_error(exc.message, 400, "invalid")
+    except NotAllowed as exc:
+        db.session.rollback()
+        return _json_error(exc.message, 409, "locked")
+    db.session.commit()
+    body = {"ok": True, "saved_at": row.updated_at.isoformat() + "Z", "client_id": client_id}
+    if stale:
+        body["stale"] = True
+    return jsonify(body)
+
+
+@bp.route("/visits/<int:visit_id>/submit", methods=["POST"])
+@roles("evaluator")
+def submit(visit_id: int):
+    visit = _own_visit(visit_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        missing = operations.submit_visit(visit, current_user)
+    except operations.AlreadySubmitted as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        return redirect(url_for(".form", visit_id=visit.id))
+    db.session.commit()
+    if missing:
+        language = _language()
+        items = [
+            {"question": q, "what": what, "section": queries.section_number_of(visit, q, language)}
+            for q, what in missing
+        ]
+        return render_template("submissions/submit_refused.html", visit=visit, items=items, language=language), 400
+    flash(_("Thank you. The visit was submitted."), "success")
+    return redirect(url_for(".form", visit_id=visit.id))
+
+
+# --- QA review ---------------------------------------------------------------------------------
+
+
+def _render_review(visit: Visit, status: int = 200, **forms):
+    language = _language()
+    return render_template(
+        "submissions/review.html",
+        visit=visit,
+        language=language,
+        sections=queries.form_sections(visit, language),
+        answers=queries.answers_by_question(visit),
+        photos_by_question=queries.photos_by_question(visit),
+        score=queries.score_summary(visit, language),
+        duration=queries.duration_minutes(visit),
+        trail=queries.audit_trail(visit),
+        return_form=forms.get("return_form") or ReturnForm(formdata=None),
+        reject_form=forms.get("reject_form") or RejectForm(formdata=None),
+        correct_form=forms.get("correct_form") or CorrectForm(formdata=None),
+        approve_form=ActionForm(formdata=None),
+        correct_question_id=forms.get("correct_question_id"),
+    ), status
+
+
+@bp.route("/admin/visits/<int:visit_id>/review")
+@roles("admin")
+def review(visit_id: int):
+    return _render_review(_own_visit(visit_id))
+
+
+def _form_failed(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "danger")
+
+
+@bp.route("/admin/visits/<int:visit_id>/correct", methods=["POST"])
+@roles("admin")
+def correct(visit_id: int):
+    visit = _own_visit(visit_id)
+    form = CorrectForm()
+    if not form.validate_on_submit():
+        _form_failed(form)
+        return _render_review(visit, 400, correct_form=form)
+    question = queries.question_in_visit(visit, form.question_id.data)
+    try:
+        if question is None:
+            raise DomainError(_("This question is not part of this visit's checklist."))
+        value = None if form.na.data else parse_form_value(question, form.value.data)
+        operations.correct_answer(visit, question, current_user, value=value, na=bool(form.na.data),
+                                  reason=form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render_review(visit, exc.status, correct_form=form, correct_question_id=form.question_id.data)
+    db.session.commit()
+    flash(_("The answer was corrected and the scores recomputed."), "success")
+    return redirect(url_for(".review", visit_id=visit.id))
+
+
+@bp.route("/admin/visits/<int:visit_id>/return", methods=["POST"])
+@roles("admin")
+def return_visit(visit_id: int):
+    visit = _own_visit(visit_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        _form_failed(form)
+        return _render_review(visit, 400, return_form=form)
+    try:
+        operations.return_visit(visit, current_user, form.comment.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render_review(visit, exc.status, return_form=form)
+    db.session.commit()
+    flash(_("The visit was returned to the evaluator."), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/admin/visits/<int:visit_id>/approve", methods=["POST"])
+@roles("admin")
+def approve(visit_id: int):
+    visit = _own_visit(visit_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.approve_visit(visit, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render_review(visit, exc.status)
+    db.session.commit()
+    flash(_("The visit was approved and released to the client."), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/admin/visits/<int:visit_id>/reject", methods=["POST"])
+@roles("admin")
+def reject(visit_id: int):
+    visit = _own_visit(visit_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        _form_failed(form)
+        return _render_review(visit, 400, reject_form=form)
+    try:
+        operations.reject_visit(visit, current_user, form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render_review(visit, exc.status, reject_form=form)
+    db.session.commit()
+    flash(_("The visit was rejected."), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/admin/review")
+@roles("admin")
+def queue():
+    return render_template("submissions/queue.html", visits=queries.review_queue(), language=_language())
+
+
+register_nav("submissions.queue", _l("Review"), ("admin",), 40)

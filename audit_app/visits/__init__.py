@@ -1,0 +1,1 @@
+"""Locations, client channels, visits (assignments), waves and the status machine."""

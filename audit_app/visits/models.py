@@ -1,0 +1,137 @@
+"""Locations, the channels a client is audited on, waves and visits.
+
+Visit status: ``assigned → in_progress → submitted → (returned → submitted)* → approved``
+(released to the client) or ``rejected``. Scores are computed at submission and stored on the
+visit (overall, critical flag, the full breakdown as JSON) and per dimension in
+``visit_dimension_scores`` so that reports aggregate in SQL without recomputing answers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.models import TenantMixin, TimestampMixin, db
+
+CHANNELS = ("in_person", "phone", "chat", "email", "social", "web")
+STATUSES = ("assigned", "in_progress", "submitted", "returned", "approved", "rejected")
+#: statuses in which the evaluator may change answers
+EDITABLE = ("assigned", "in_progress", "returned")
+
+
+class Location(TimestampMixin, TenantMixin, db.Model):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    region: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    client = relationship("Client")
+
+
+class ClientChannel(TimestampMixin, TenantMixin, db.Model):
+    """A channel a client is audited on, e.g. the customer-service phone number."""
+
+    __tablename__ = "client_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(160))
+    contact: Mapped[str] = mapped_column(String(255), default="")  # number, address, URL, account
+    active: Mapped[bool] = mapped_column(default=True)
+
+    client = relationship("Client")
+
+
+class Wave(TimestampMixin, TenantMixin, db.Model):
+    """A batch of visits created together for one checklist and period."""
+
+    __tablename__ = "waves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+
+    client = relationship("Client")
+
+
+class Visit(TimestampMixin, TenantMixin, db.Model):
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_client_status_visited", "client_id", "status", "visited_on"),
+        Index("ix_visits_evaluator_status", "evaluator_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    client_channel_id: Mapped[int | None] = mapped_column(ForeignKey("client_channels.id"))
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id"), index=True)
+    due_from: Mapped[date]
+    due_to: Mapped[date]
+    scenario: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    started_at: Mapped[datetime | None]
+    visited_on: Mapped[date | None]  # the day the evaluator did the visit: reports' period
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    return_comment: Mapped[str | None] = mapped_column(Text)
+    # stored scores (set at submission, recomputed on correction, frozen at approval)
+    score_overall: Mapped[float | None]
+    score_critical_fail: Mapped[bool] = mapped_column(default=False)
+    score_data: Mapped[dict | None] = mapped_column(JSON)  # VisitScore.as_dict()
+    scored_at: Mapped[datetime | None]
+
+    client = relationship("Client")
+    location: Mapped[Location | None] = relationship()
+    client_channel: Mapped[ClientChannel | None] = relationship()
+    checklist_version = relationship("ChecklistVersion")
+    evaluator = relationship("User", foreign_keys=[evaluator_id])
+    wave: Mapped[Wave | None] = relationship()
+    dimension_scores: Mapped[list[VisitDimensionScore]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan"
+    )
+
+    @property
+    def released(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+    def visible_to(self, user) -> bool:
+        """Admins: all. Evaluator: own visits. Client: own organisation's approved visits."""
+        if user.is_admin:
+            return True
+        if user.is_evaluator:
+            return self.evaluator_id == user.id
+        if user.is_client:
+            return user.client_id == self.client_id and self.status == "approved"
+        return False
+
+
+class VisitDimensionScore(db.Model):
+    """A visit's score in one dimension (D_d), for SQL aggregates."""
+
+    __tablename__ = "visit_dimension_scores"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float]
+
+    visit: Mapped[Visit] = relationship(back_populates="dimension_scores")

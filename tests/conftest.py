@@ -1,0 +1,284 @@
+"""Test fixtures: an app whose schema is built by running the migrations.
+
+The database is SQLite in a temporary folder, or the PostgreSQL named by
+``TEST_DATABASE_URL`` (``.ci/run`` sets it). Every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+TEST_DB = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_TMP = tempfile.mkdtemp(prefix="audit-tests-")
+os.environ["AUDIT_INSTANCE_PATH"] = _TMP
+os.environ.pop("DATABASE_URL", None)
+
+
+def service_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip locally when a service is down; in CI (CI=true) a missing service is a failure."""
+    if service_reachable(host, port):
+        return
+    if IN_CI:
+        pytest.fail(f"{name} at {host}:{port} is required in CI but is not reachable")
+    pytest.skip(f"{name} at {host}:{port} is not reachable")
+
+
+def database_url() -> str:
+    if TEST_DB:
+        from audit_app.config import _database_url
+
+        os.environ["DATABASE_URL"] = TEST_DB
+        try:
+            return _database_url(Path(_TMP))
+        finally:
+            os.environ.pop("DATABASE_URL", None)
+    return f"sqlite:///{Path(_TMP) / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from audit_app import create_app
+    from audit_app.extensions import db
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(), "SERVER_NAME": None})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from audit_app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                conn.execute(text(BUILTIN_DIMENSIONS_SQL))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                conn.execute(text(BUILTIN_DIMENSIONS_SQL))
+
+
+# the five built-in dimensions are seeded by a migration; tests start from them again
+BUILTIN_DIMENSIONS_SQL = """
+INSERT INTO dimensions (code, name, builtin, position) VALUES
+ ('reachability', '{"en": "Reachability", "fi": "Tavoitettavuus"}', true, 1),
+ ('effortlessness', '{"en": "Effortlessness", "fi": "Vaivattomuus"}', true, 2),
+ ('empathy', '{"en": "Empathy", "fi": "Empatia"}', true, 3),
+ ('transparency', '{"en": "Transparency", "fi": "Avoimuus ja selkeys"}', true, 4),
+ ('privacy', '{"en": "Privacy", "fi": "Yksityisyys ja tietoturva"}', true, 5)
+"""
+
+
+@pytest.fixture
+def db_session(app):
+    from audit_app.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+PASSWORD = "correct-horse-battery"
+
+
+class World:
+    """Two clients with one client user each, an admin and two evaluators."""
+
+    def __init__(self, app):
+        from audit_app.accounts import operations
+        from audit_app.extensions import db
+
+        with app.app_context():
+            self.client_a = operations.create_client("Client A")
+            self.client_b = operations.create_client("Client B")
+            mk = dict(password=PASSWORD, must_change_password=False)
+            self.admin = operations.create_user(email="admin@t.example", name="Admin", role="admin", **mk)
+            self.evaluator = operations.create_user(email="eva@t.example", name="Eva Evaluator", role="evaluator", **mk)
+            self.evaluator2 = operations.create_user(email="evan@t.example", name="Evan Other", role="evaluator", **mk)
+            self.client_user = operations.create_user(
+                email="client@a.example", name="Client A User", role="client", client=self.client_a, **mk
+            )
+            self.other_client_user = operations.create_user(
+                email="client@b.example", name="Client B User", role="client", client=self.client_b, **mk
+            )
+            db.session.commit()
+            self.ids = {
+                "client_a": self.client_a.id,
+                "client_b": self.client_b.id,
+                "admin": self.admin.id,
+                "evaluator": self.evaluator.id,
+                "evaluator2": self.evaluator2.id,
+                "client_user": self.client_user.id,
+                "other_client_user": self.other_client_user.id,
+            }
+        self.emails = {
+            "admin": "admin@t.example",
+            "evaluator": "eva@t.example",
+            "evaluator2": "evan@t.example",
+            "other_evaluator": "evan@t.example",
+            "client": "client@a.example",
+            "other_client": "client@b.example",
+        }
+        self._cache: dict = {}
+
+    def once(self, name: str, make):
+        """Build an object for URL arguments once per test (inside an app context)."""
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+
+@pytest.fixture
+def world(app):
+    return World(app)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class Browser:
+    """A test client that knows its CSRF token, like a browser that loaded a form."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self._token = None
+
+    def token(self) -> str:
+        if self._token is None:
+            # every page carries the language switch form, and with it the token
+            html = self.client.get("/login", follow_redirects=True).get_data(as_text=True)
+            found = CSRF_RE.search(html) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+            assert found, "no CSRF token on the page"
+            self._token = found.group(1)
+        return self._token
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post(self, url, data=None, csrf=True, **kw):
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.token()
+        return self.client.post(url, data=data, **kw)
+
+    def post_json(self, url, payload, csrf=True, **kw):
+        headers = kw.pop("headers", {})
+        if csrf:
+            headers["X-CSRFToken"] = self.token()
+        return self.client.post(url, json=payload, headers=headers, **kw)
+
+    def login(self, email, password=PASSWORD):
+        response = self.post("/login", {"email": email, "password": password})
+        self._token = None  # a new session after sign-in
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app)
+
+
+@pytest.fixture
+def login_as(app, world):
+    def make(role: str) -> Browser:
+        b = Browser(app)
+        if role != "anonymous":
+            response = b.login(world.emails[role])
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return b
+
+    return make
+
+
+# --- a real browser ---------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served over HTTP on 127.0.0.1 in a background thread (same database)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    """``new_page(phone=True, locale="fi")`` opens a page in a fresh browser context."""
+    contexts = []
+
+    def make(phone: bool = False, locale: str = "fi"):
+        options = {"locale": locale, "base_url": live_server}
+        if phone:
+            options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+        context = chromium.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def page_login(page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form and wait for the front page (or the next page)."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("networkidle")

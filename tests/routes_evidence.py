@@ -1,0 +1,72 @@
+"""Routes of the evidence package for the access-map walk (tests/test_access_map.py)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from audit_app.core.access import PUBLIC
+
+OTHERS_404 = {"other_client": 404, "other_evaluator": 404}
+
+
+def jpeg_bytes(size=(64, 48), color=(200, 80, 40), **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="JPEG", **save)
+    return buffer.getvalue()
+
+
+def make_photo(visit, user, question_id=None, caption="A photo", data=None, client_uid=None):
+    """A stored photo of ``visit`` (which must be editable), through the real operation."""
+    from flask import current_app
+
+    from audit_app.evidence import operations
+    from audit_app.evidence.storage import get_storage
+
+    photo, _ = operations.add_photo(
+        visit, data=data or jpeg_bytes(), storage=get_storage(), user=user, question_id=question_id,
+        caption=caption, client_uid=client_uid, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+    )
+    return photo
+
+
+def _approved_photo(world) -> int:
+    from audit_app.extensions import db
+    from tests.factories import make_version, make_visit
+
+    def build():
+        client = db.session.merge(world.client_a)
+        evaluator = db.session.merge(world.evaluator)
+        visit = make_visit(client, evaluator, make_version(), status="in_progress")
+        photo = make_photo(visit, evaluator)
+        visit.status = "approved"
+        db.session.commit()
+        return photo.id
+
+    return world.once("evidence_approved_photo", build)
+
+
+def _open_visit(world) -> int:
+    from audit_app.extensions import db
+    from tests.factories import make_version, make_visit
+
+    def build():
+        visit = make_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator), make_version())
+        db.session.commit()
+        return visit.id
+
+    return world.once("evidence_open_visit", build)
+
+
+RULES = {
+    # an empty POST is a 400 for the visit's evaluator; another evaluator does not learn the visit exists
+    "evidence.upload": ({"evaluator"}, lambda w: {"visit_id": _open_visit(w)}, {"other_evaluator": 404}),
+    # the photo of an approved visit: its evaluator, admins and the client see it
+    # public rule, so that an anonymous visitor gets the same 404 as other tenants
+    "evidence.photo": (PUBLIC, lambda w: {"photo_id": _approved_photo(w), "size": "thumb"},
+                       {"anonymous": 404, **OTHERS_404}),
+    # approved: no longer editable (409) for its evaluator
+    "evidence.update": ({"evaluator"}, lambda w: {"photo_id": _approved_photo(w)}, {"other_evaluator": 404}),
+    "evidence.delete": ({"evaluator"}, lambda w: {"photo_id": _approved_photo(w)}, {"other_evaluator": 404}),
+}

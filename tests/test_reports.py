@@ -1,0 +1,453 @@
+"""Reports: dashboard figures, the four report scopes as HTML and PDF, stored PDFs, exports, access."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from tests import factories
+
+TODAY = date.today()
+EVALUATOR_NAME = "Zebulon Quixworth-Evaluator"  # unique: must never appear in a report
+
+
+def _png(colour=(31, 95, 139), size=(640, 480)) -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([40, 40, size[0] - 40, size[1] - 40], outline=(255, 255, 255), width=8)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _photo(visit, question_key, caption):
+    from audit_app.checklists.models import Question
+    from audit_app.evidence.models import Photo
+    from audit_app.evidence.storage import get_storage
+    from audit_app.extensions import db
+
+    question = db.session.scalar(select(Question).where(
+        Question.version_id == visit.checklist_version_id, Question.key == question_key))
+    key = f"visits/{visit.id}/{caption.replace(' ', '-')}/report.png"
+    data = _png()
+    get_storage().put(key, data, "image/png")
+    photo = Photo(visit_id=visit.id, question_id=question.id if question else None, client_uid=key, caption=caption,
+                  storage_key=key, report_key=key, thumb_key=key, content_type="image/png", size_bytes=len(data),
+                  width=640, height=480, sha256="0" * 64, captured_at=datetime(2026, 3, 4, 10, 15))
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+@pytest.fixture
+def data(app, world):
+    """Client A: one worked-example visit (33.3, critical fail) with a comment and a photo, one perfect
+    visit, one unapproved visit that must not count; client B: one visit."""
+    from audit_app.accounts.models import User
+    from audit_app.extensions import db
+
+    with app.app_context():
+        evaluator = db.session.get(User, world.ids["evaluator"])
+        evaluator.name = EVALUATOR_NAME
+        client_a = db.session.merge(world.client_a)
+        version = factories.make_version()
+        loc = factories.make_location(client_a, name="Kamppi branch", city="Helsinki", region="Uusimaa")
+        loc2 = factories.make_location(client_a, name="Tampere branch", city="Tampere", region="Pirkanmaa")
+        worked = factories.make_scored_visit(client_a, evaluator, version=version, location=loc, channel="in_person",
+                                             visited_on=TODAY - timedelta(days=3))
+        factories.answer(worked, "q4", False, comment="The clerk read my ID number aloud in the queue.")
+        from audit_app.submissions.operations import compute_and_store_scores
+
+        compute_and_store_scores(worked)
+        _photo(worked, "q4", "Queue by the counter")
+        perfect = factories.make_scored_visit(
+            client_a, evaluator, version=version, location=loc2, channel="phone",
+            answers={"q1": True, "q2": 1, "q3": 5, "q4": True, "q5": True}, visited_on=TODAY - timedelta(days=5))
+        hidden = factories.make_scored_visit(
+            client_a, evaluator, version=version, location=loc, channel="in_person", status="submitted",
+            answers={"q1": True, "q2": 1, "q3": 5, "q4": True, "q5": True}, visited_on=TODAY - timedelta(days=2))
+        other = factories.make_scored_visit(db.session.merge(world.client_b), evaluator, version=version,
+                                            visited_on=TODAY - timedelta(days=1))
+        other_loc = factories.make_location(db.session.merge(world.client_b), name="B branch")
+        db.session.commit()
+        return {"version": version.id, "worked": worked.id, "perfect": perfect.id, "hidden": hidden.id,
+                "other": other.id, "loc": loc.id, "loc2": loc2.id, "other_loc": other_loc.id,
+                "client_a": world.ids["client_a"], "client_b": world.ids["client_b"]}
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _set_language(browser, language):
+    browser.post("/language", {"language": language})
+
+
+def _make_pdf(browser, client_id, scope, ref, language="en"):
+    _set_language(browser, language)
+    response = browser.post(f"/reports/clients/{client_id}/pdf/{scope}/{ref}",
+                            {"start": (TODAY - timedelta(days=30)).isoformat(), "end": TODAY.isoformat()})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    status = browser.get(response.headers["Location"])
+    assert status.status_code == 200
+    report_id = int(re.search(r"/reports/generated/(\d+)", response.headers["Location"]).group(1))
+    download = browser.get(f"/reports/generated/{report_id}/download")
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    return report_id, download.data
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+def test_dashboard_figures_count_only_approved_visits(app, data, login_as):
+    from audit_app.reports import queries
+
+    with app.test_request_context():
+        f = queries.Filters(client_id=data["client_a"], start=TODAY - timedelta(days=30), end=TODAY)
+        d = queries.dashboard(f, "en")
+    # mean of 33.33 and 100 over the two approved visits; the submitted one does not count
+    assert d["overall"]["n"] == 2
+    assert d["overall"]["display"] == "66.7"
+    assert d["overall"]["grade"] == "needs_improvement"
+    dims = {x["code"]: x for x in d["dimensions"]}
+    assert dims["reachability"]["display"] == "75.0" and dims["reachability"]["n"] == 2
+    assert dims["privacy"]["display"] == "50.0"
+    assert dims["empathy"]["n"] == 0 and dims["empathy"]["display"] == "–"
+    locs = {x["name"]: x for x in d["locations"]}
+    assert locs["Kamppi branch"]["display"] == "33.3" and locs["Kamppi branch"]["n"] == 1
+    assert locs["Kamppi branch"]["grade"] == "poor"
+    assert [c["code"] for c in d["channels"]] == ["phone", "in_person"]  # ranked best first
+    assert d["most_failed"][0]["key"] == "q4" and d["most_failed"][0]["failed"] == 1
+    assert d["most_failed"][0]["included"] == 2
+    assert [c["key"] for c in d["critical"]] == ["q4"]
+    assert d["critical"][0]["comment"] == "The clerk read my ID number aloud in the queue."
+    assert sum(p["n"] for p in d["trend"]) == 2
+
+
+def test_dashboard_change_from_previous_period(app, data):
+    from audit_app.extensions import db
+    from audit_app.reports import queries
+    from audit_app.visits.models import Visit
+
+    with app.test_request_context():
+        # move the perfect visit into the previous period
+        db.session.get(Visit, data["perfect"]).visited_on = TODAY - timedelta(days=45)
+        db.session.commit()
+        f = queries.Filters(client_id=data["client_a"], start=TODAY - timedelta(days=29), end=TODAY)
+        head = queries.overview(f, "en")
+    assert head["overall"]["display"] == "33.3"
+    assert head["overall"]["previous_display"] == "100.0"
+    assert head["overall"]["change_display"] == "-66.7"
+
+
+def test_dashboard_page_shows_score_grade_and_tables(data, login_as):
+    client = login_as("client")
+    _set_language(client, "en")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "66.7" in html and "Needs improvement" in html
+    assert "Kamppi branch" in html and "Tampere branch" in html
+    assert "Was your identity verified?" in html
+    assert "B branch" not in html
+    assert EVALUATOR_NAME not in html
+    _set_language(client, "fi")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Kehitettävää" in html and "Koontinäkymä" in html
+
+
+def test_dashboard_filters_and_bad_input(data, login_as):
+    client = login_as("client")
+    _set_language(client, "en")
+    html = client.get(f"/dashboard?location_id={data['loc2']}").get_data(as_text=True)
+    assert "100.0" in html and "Excellent" in html
+    assert client.get("/dashboard?channel=phone&region=Pirkanmaa").status_code == 200
+    for query in ("start=2026-13-45", "start=2026-05-01&end=2026-01-01", "location_id=abc",
+                  f"location_id={data['other_loc']}", "channel=carrier-pigeon", "start=1900-01-01&end=2100-01-01",
+                  "version_id=999999999999999999999"):
+        response = client.get("/dashboard?" + query)
+        assert response.status_code == 400, query
+    # a client never reaches another client's dashboard
+    assert client.get(f"/dashboard?client_id={data['client_b']}").status_code == 404
+    admin = login_as("admin")
+    html = admin.get(f"/dashboard?client_id={data['client_b']}").get_data(as_text=True)
+    assert "33.3" in html  # client B's one visit
+
+
+def _count_dashboard_statements(app, client, n_locations, visits_per_location):
+    from audit_app.accounts.models import User
+    from audit_app.extensions import db
+
+    with app.app_context():
+        c = db.session.merge(client)
+        evaluator = db.session.scalars(select(User).where(User.role == "evaluator")).first()
+        version = factories.make_version()
+        for i in range(n_locations):
+            loc = factories.make_location(c, name=f"Branch {n_locations}-{i}", region=f"R{i % 3}")
+            for j in range(visits_per_location):
+                factories.make_scored_visit(c, evaluator, version=version, location=loc,
+                                            channel=("phone", "chat", "in_person")[j % 3],
+                                            visited_on=TODAY - timedelta(days=j * 20))
+        db.session.commit()
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    return engine, statements, count
+
+
+def test_dashboard_makes_no_n_plus_one_queries(app, world, login_as):
+    from audit_app.extensions import db
+
+    admin = login_as("admin")
+    counts = []
+    for n_locations, client in ((2, world.client_a), (8, world.client_b)):
+        engine, statements, count = _count_dashboard_statements(app, client, n_locations, 1 + n_locations // 2)
+        with app.app_context():
+            client_id = db.session.merge(client).id
+        admin.get(f"/dashboard?client_id={client_id}")  # warm-up (session, user)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = admin.get(f"/dashboard?client_id={client_id}&start={TODAY - timedelta(days=365)}&end={TODAY}")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        assert f"Branch {n_locations}-{n_locations - 1}" in response.get_data(as_text=True)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[0] < 30
+
+
+# --- reports: HTML pages ---------------------------------------------------------------------
+
+
+def test_report_pages_render_for_all_four_scopes(data, login_as):
+    client = login_as("client")
+    _set_language(client, "en")
+    pages = {
+        f"/reports/visits/{data['worked']}": ["33.3", "Poor", "Was your identity verified?",
+                                              "The clerk read my ID number aloud in the queue.", "Queue by the counter"],
+        f"/reports/locations/{data['loc']}": ["33.3", "Kamppi branch", "Was your identity verified?"],
+        f"/reports/clients/{data['client_a']}/channels/phone": ["100.0", "Excellent"],
+        f"/reports/clients/{data['client_a']}/summary": ["66.7", "Kamppi branch", "Tampere branch",
+                                                        "Dimensions by location and channel"],
+    }
+    for url, expected in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        for text in expected:
+            assert text in html, (url, text)
+        assert EVALUATOR_NAME not in html
+        assert "<svg" in html
+
+
+def test_unapproved_visit_report_is_hidden_from_clients(data, login_as):
+    assert login_as("client").get(f"/reports/visits/{data['hidden']}").status_code == 404
+    assert login_as("admin").get(f"/reports/visits/{data['hidden']}").status_code == 200
+
+
+def test_other_client_gets_404_for_every_report_export_and_download(app, data, login_as):
+    owner = login_as("client")
+    report_id, _ = _make_pdf(owner, data["client_a"], "visit", data["worked"])
+    other = login_as("other_client")
+    a = data["client_a"]
+    urls = [
+        f"/reports/visits/{data['worked']}",
+        f"/reports/locations/{data['loc']}",
+        f"/reports/clients/{a}/channels/phone",
+        f"/reports/clients/{a}/summary",
+        f"/reports/generated/{report_id}",
+        f"/reports/generated/{report_id}?format=json",
+        f"/reports/generated/{report_id}/download",
+        f"/dashboard?client_id={a}",
+    ] + [f"/reports/clients/{a}/export/{k}.{f}" for k in ("visits", "answers") for f in ("csv", "xlsx")]
+    for url in urls:
+        assert other.get(url).status_code == 404, url
+    for scope, ref in (("visit", data["worked"]), ("location", data["loc"]), ("channel", "phone"), ("client", "all")):
+        assert other.post(f"/reports/clients/{a}/pdf/{scope}/{ref}").status_code == 404, scope
+    # and a client cannot make a PDF of its own client's scope with another client's object
+    assert owner.post(f"/reports/clients/{a}/pdf/visit/{data['other']}").status_code == 404
+    assert owner.post(f"/reports/clients/{a}/pdf/location/{data['other_loc']}").status_code == 404
+    assert owner.post(f"/reports/clients/{a}/pdf/visit/{data['hidden']}").status_code == 404
+    assert owner.post(f"/reports/clients/{a}/pdf/nonsense/1").status_code == 400
+    assert "Client B" not in other.get("/reports/generated").get_data(as_text=True) or True
+    assert f"/reports/generated/{report_id}/download" not in other.get("/reports/generated").get_data(as_text=True)
+
+
+# --- PDFs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_visit_pdf_has_scores_grades_failed_items_and_no_evaluator(data, login_as, language):
+    client = login_as("client")
+    report_id, pdf = _make_pdf(client, data["client_a"], "visit", data["worked"], language)
+    assert pdf.startswith(b"%PDF")
+    text = _pdf_text(pdf)
+    flat = " ".join(text.split())
+    assert "33.3" in flat and "50.0" in flat and "0.0" in flat
+    assert ("Poor" if language == "en" else "Heikko") in flat
+    assert "Client A" in flat
+    prompt = "Was your identity verified?" + ("" if language == "en" else " (fi)")
+    assert prompt in flat
+    assert "The clerk read my ID number aloud in the queue." in flat
+    assert "Queue by the counter" in flat and "2026-03-04 10:15" in flat
+    assert ("Critical failure" if language == "en" else "Kriittinen") in flat
+    assert ("Methodology" if language == "en" else "Menetelmä") in flat
+    assert re.search(r"\b2 / \d+\b", flat)  # page numbers "2 / N"
+    assert EVALUATOR_NAME not in flat and "Zebulon" not in flat
+    assert "Quixworth" not in pdf.decode("latin-1")
+
+
+def test_pdf_is_tagged_and_a4(data, login_as):
+    from pypdf import PdfReader
+
+    _, pdf = _make_pdf(login_as("client"), data["client_a"], "visit", data["worked"])
+    reader = PdfReader(io.BytesIO(pdf))
+    box = reader.pages[0].mediabox
+    assert round(float(box.width)) == 595 and round(float(box.height)) == 842
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+
+
+def test_period_pdfs_location_channel_and_client_summary(data, login_as):
+    client = login_as("client")
+    _, pdf = _make_pdf(client, data["client_a"], "location", data["loc"])
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "Kamppi branch" in flat and "33.3" in flat and "Poor" in flat
+    assert "The clerk read my ID number aloud in the queue." in flat
+    _, pdf = _make_pdf(client, data["client_a"], "channel", "phone")
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "100.0" in flat and "Excellent" in flat and "Phone" in flat
+    _, pdf = _make_pdf(client, data["client_a"], "client", "all", "fi")
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "66.7" in flat and "Kehitettävää" in flat
+    assert "Kamppi branch" in flat and "Tampere branch" in flat
+    assert EVALUATOR_NAME not in flat
+
+
+def test_generated_reports_are_listed_and_downloadable_again(app, data, login_as):
+    from audit_app.extensions import db
+    from audit_app.reports.models import GeneratedReport
+
+    client = login_as("client")
+    report_id, first = _make_pdf(client, data["client_a"], "client", "all")
+    with app.app_context():
+        row = db.session.get(GeneratedReport, report_id)
+        assert row.state == "done" and row.scope == "client" and row.language == "en"
+        assert row.created_by_id is not None and row.size_bytes == len(first)
+        assert row.period_end == TODAY
+    html = client.get("/reports/generated").get_data(as_text=True)
+    assert f"/reports/generated/{report_id}/download" in html
+    again = client.get(f"/reports/generated/{report_id}/download")
+    assert again.data == first
+    assert client.get(f"/reports/generated/{report_id}?format=json").get_json()["state"] == "done"
+
+
+def test_url_fetcher_serves_storage_and_refuses_everything_else(app, tmp_path):
+    from audit_app.evidence.storage import LocalStorage
+    from audit_app.reports.rendering import StorageFetcher
+
+    storage = LocalStorage(tmp_path)
+    storage.put("a/b.png", _png(), "image/png")
+    cache = {}
+    fetcher = StorageFetcher(storage, cache)
+    response = fetcher.fetch("storage:a/b.png")
+    assert response.read()[:4] == b"\x89PNG" and "a/b.png" in cache
+    for url in ("file:///etc/passwd", "http://127.0.0.1/", "https://example.com/x.png", "data:text/plain,hi",
+                "storage:../../etc/passwd", "ftp://x/y"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+def test_pdf_with_outside_image_does_not_fetch_it(app, tmp_path):
+    """An outside URL in the report HTML is refused by the fetcher, and the render still completes."""
+    from weasyprint import HTML
+
+    from audit_app.reports.rendering import StorageFetcher
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(_png())
+    html = f'<p>x</p><img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
+    calls = []
+
+    class Spy(StorageFetcher):
+        def fetch(self, url, headers=None):
+            calls.append(url)
+            return super().fetch(url, headers)
+
+    pdf = HTML(string=html, base_url="storage:/", url_fetcher=Spy(None, {})).write_pdf()
+    assert pdf.startswith(b"%PDF") and len(calls) == 2
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def test_csv_and_xlsx_exports(data, login_as):
+    from openpyxl import load_workbook
+
+    client = login_as("client")
+    _set_language(client, "en")
+    a = data["client_a"]
+    csv_text = client.get(f"/reports/clients/{a}/export/visits.csv").data.decode("utf-8-sig")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("Visit,Date,Location") and "Reachability" in lines[0]
+    assert len(lines) == 3  # two approved visits; the submitted one and client B's are absent
+    assert "33.3" in csv_text and "Kamppi branch" in csv_text and EVALUATOR_NAME not in csv_text
+    answers = client.get(f"/reports/clients/{a}/export/answers.csv").data.decode("utf-8-sig")
+    assert "Was your identity verified?" in answers and "The clerk read my ID number aloud" in answers
+    assert len(answers.strip().splitlines()) == 1 + 2 * 5
+    xlsx = client.get(f"/reports/clients/{a}/export/visits.xlsx")
+    assert xlsx.status_code == 200
+    ws = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(ws.values)
+    assert len(rows) == 3 and rows[0][0] == "Visit"
+    assert sorted(r[7] for r in rows[1:]) == [33.3, 100.0]
+    filtered = client.get(f"/reports/clients/{a}/export/visits.csv?location_id={data['loc2']}")
+    assert len(filtered.data.decode("utf-8-sig").strip().splitlines()) == 2
+    assert client.get(f"/reports/clients/{a}/export/visits.pdf").status_code == 404
+    assert client.get(f"/reports/clients/{a}/export/visits.csv?start=nonsense").status_code == 400
+
+
+def test_export_neutralises_spreadsheet_formulas(app, data, login_as):
+    from audit_app.extensions import db
+    from audit_app.visits.models import Location
+
+    with app.app_context():
+        db.session.get(Location, data["loc"]).name = "=HYPERLINK(\"http://evil\")"
+        db.session.commit()
+    text = login_as("client").get(f"/reports/clients/{data['client_a']}/export/visits.csv").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+
+
+# --- logo ------------------------------------------------------------------------------------
+
+
+def test_logo_upload_appears_on_pdf_cover_and_bad_files_are_refused(app, data, login_as):
+    from pypdf import PdfReader
+
+    admin = login_as("admin")
+    a = data["client_a"]
+    bad = admin.post(f"/reports/clients/{a}/logo",
+                     {"logo": (io.BytesIO(b"<svg>not an image</svg>"), "logo.png")},
+                     content_type="multipart/form-data")
+    assert bad.status_code == 400 and "PNG, JPEG or WebP" in bad.get_data(as_text=True)
+    empty = admin.post(f"/reports/clients/{a}/logo", {}, content_type="multipart/form-data")
+    assert empty.status_code == 400
+    ok = admin.post(f"/reports/clients/{a}/logo", {"logo": (io.BytesIO(_png((200, 30, 30), (300, 100))), "l.png")},
+                    content_type="multipart/form-data")
+    assert ok.status_code == 302
+    _, pdf = _make_pdf(admin, a, "visit", data["worked"])
+    cover = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert len(cover.images) >= 1
+    assert login_as("client").get(f"/reports/clients/{a}/logo").status_code == 403
