@@ -122,7 +122,7 @@ def build_visit_fixture(app):
 
     with app.app_context():
         client = accounts.create_client("Bench Retail Oy")
-        admin = accounts.create_user(email="bench-admin@example.com", name="Bench Admin", role="admin",
+        accounts.create_user(email="bench-admin@example.com", name="Bench Admin", role="admin",
                                      password="bench-password-123", must_change_password=False)
         evaluator = accounts.create_user(email="bench-eva@example.com", name="Bench Evaluator", role="evaluator",
                                          password="bench-password-123", must_change_password=False)

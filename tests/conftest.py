@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,52 @@ def page_login(page, email: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+# --- a local S3 server (moto's server mode over HTTP) -------------------------------------
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A local S3 server (moto's server mode) on 127.0.0.1 with dummy credentials in the environment."""
+    from moto.server import ThreadedMotoServer
+
+    saved = {k: os.environ.get(k) for k in AWS_ENV}
+    os.environ.update(AWS_ENV)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def make_s3_storage(endpoint: str, prefix: str = "evidence", bucket: str | None = None):
+    from audit_app.evidence.s3 import S3Storage
+
+    bucket = bucket or f"bucket-{uuid.uuid4().hex[:12]}"
+    storage = S3Storage(bucket=bucket, prefix=prefix, region="us-east-1", endpoint_url=endpoint)
+    try:
+        storage.client.create_bucket(Bucket=bucket)
+    except storage.client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    return storage

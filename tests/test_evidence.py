@@ -18,7 +18,6 @@ from audit_app.extensions import db
 from tests.factories import make_version, make_visit
 from tests.routes_evidence import RULES, jpeg_bytes, make_photo
 from tests.test_evidence_processing import png_header_claiming, rotated_jpeg_with_gps
-from tests.test_evidence_storage import s3_endpoint  # noqa: F401  (the local S3 server fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -298,10 +297,8 @@ def test_who_may_see_a_photo(app, login_as, ids, photo_id):
     assert login_as("evaluator").get(photo_url(app, 987654)).status_code == 404  # a guessed id
 
 
-def test_on_s3_the_photo_is_served_through_a_short_lived_presigned_url(app, login_as, ids, request):
-    from tests.test_evidence_storage import make_s3_storage
-
-    s3_endpoint = request.getfixturevalue("s3_endpoint")
+def test_on_s3_the_photo_is_served_through_a_short_lived_presigned_url(app, login_as, ids, s3_endpoint):
+    from tests.conftest import make_s3_storage
 
     s3 = make_s3_storage(s3_endpoint)
     saved = app.extensions.get(EXTENSION_KEY)
