@@ -19,7 +19,7 @@ MB = 1024 * 1024
 
 @pytest.fixture(autouse=True)
 def _request(app):
-    with app.test_request_context():  # messages are translated
+    with app.test_request_context(headers={"Accept-Language": "en"}):  # messages are translated
         yield
 
 
@@ -89,6 +89,8 @@ def test_a_zero_byte_file_is_refused():
 
 
 def test_a_truncated_jpeg_is_refused():
+    import weasyprint  # noqa: F401  (sets Pillow's LOAD_TRUNCATED_IMAGES when imported)
+
     data = encode(noisy(), "JPEG", quality=90)
     with pytest.raises(DomainError) as err:
         process(data[: len(data) // 2])

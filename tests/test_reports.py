@@ -441,7 +441,7 @@ def test_logo_upload_appears_on_pdf_cover_and_bad_files_are_refused(app, data, l
     bad = admin.post(f"/reports/clients/{a}/logo",
                      {"logo": (io.BytesIO(b"<svg>not an image</svg>"), "logo.png")},
                      content_type="multipart/form-data")
-    assert bad.status_code == 400 and "PNG, JPEG or WebP" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "PNG" in bad.get_data(as_text=True) and "WebP" in bad.get_data(as_text=True)
     empty = admin.post(f"/reports/clients/{a}/logo", {}, content_type="multipart/form-data")
     assert empty.status_code == 400
     ok = admin.post(f"/reports/clients/{a}/logo", {"logo": (io.BytesIO(_png((200, 30, 30), (300, 100))), "l.png")},

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..core.errors import DomainError
 
@@ -156,6 +156,20 @@ def _scaled(image: Image.Image, edge: int) -> Image.Image:
     return copy
 
 
+def _load_strictly(image: Image.Image) -> None:
+    """Decode every pixel, failing on a truncated file.
+
+    WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES`` when it is imported, which
+    would let a half-sent photo through with grey pixels; uploads are always decoded strictly.
+    """
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def process_photo(data: bytes, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> ProcessedPhoto:
     """Check and clean an uploaded photo; ``DomainError`` (400) or ``TooLarge`` (413) when refused."""
     check_size(len(data), max_bytes)
@@ -168,7 +182,7 @@ def process_photo(data: bytes, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_
         image = _open(data, max_pixels)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()  # a truncated or corrupt file fails here
+            _load_strictly(image)  # a truncated or corrupt file fails here
         captured_at = _captured_at(image)
         upright = ImageOps.exif_transpose(image)
     except DomainError:
