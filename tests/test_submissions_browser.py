@@ -101,16 +101,18 @@ def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
     assert page.inner_text("#sq-state") == "Tallennettu"
 
     # submission is refused while a required answer (q4) is missing, and names it
-    page.click("#sq-submit")
-    page.wait_for_load_state("networkidle")
+    # the click may first wait for an answer still on its way (the text field's change on blur),
+    # then the form is submitted by script: wait for that navigation, not just for an idle network
+    with page.expect_navigation():
+        page.click("#sq-submit")
     assert "Käyntiä ei voi vielä lähettää" in page.content()
     assert "Was your identity verified?" in page.inner_text("#missing")
     page.click("#missing a")
     page.wait_for_selector("#sq-form[data-ready=true]")
     page.click(f"label[for='q-{q['q4']}-no']")
     saved(page)
-    page.click("#sq-submit")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#sq-submit")
     assert "Kiitos! Käynti on lähetetty." in page.content()
     assert page.locator("#read-only-note").count() == 1
     with app.app_context():

@@ -21,7 +21,8 @@
   var RETRY_MS = 8000;
   var TEXT_DEBOUNCE_MS = 600;
   var stateEl = document.getElementById("sq-state");
-  var inFlight = {};
+  var inFlight = {};       // question id -> client_id of the answer being sent
+  var inFlightPromise = {}; // question id -> the promise of that request
   var timers = {};
   var networkDown = false;
 
@@ -192,10 +193,12 @@
   function send(w) {
     if (!w) return Promise.resolve();
     var qid = String(w.question_id);
-    if (inFlight[qid] === w.client_id) return Promise.resolve();
+    // the same answer already on its way: wait for that request instead of returning at once,
+    // so that flush() (and submit after it) waits until the server has confirmed it
+    if (inFlight[qid] === w.client_id && inFlightPromise[qid]) return inFlightPromise[qid];
     inFlight[qid] = w.client_id;
     updateState();
-    return fetch(saveUrl, {
+    var request = fetch(saveUrl, {
       method: "POST",
       credentials: "same-origin",
       redirect: "manual",
@@ -223,7 +226,11 @@
       if (inFlight[qid] === w.client_id) delete inFlight[qid];
       networkDown = true;
       updateState();
+    }).then(function () {
+      if (inFlightPromise[qid] === request) delete inFlightPromise[qid];
     });
+    inFlightPromise[qid] = request;
+    return request;
   }
 
   function flush() {
