@@ -21,30 +21,38 @@ _plt = plt  # keep pyplot imported so the Agg backend is fixed before any Figure
 _counter = itertools.count(1)
 
 
-def _svg(fig: Figure) -> str:
+def _svg_text(fig: Figure) -> str:
+    """The figure as a standalone SVG document: text kept as text (selectable, small), no date metadata."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight")
-    text = buf.getvalue()
-    # several charts share one document: make their element ids unique
-    prefix = f"c{next(_counter)}-"
-    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans", "svg.hashsalt": "report"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def inline(svg: str) -> str:
+    """An SVG document made fit to inline in an HTML page (browsers) next to other charts.
+
+    PDFs do not inline charts: WeasyPrint gets them as ``<img src="chart:...">`` through the URL
+    fetcher, so its HTML cascade never sees the SVG presentation styles (``fill``, ``stroke``,
+    ``text-anchor``), which it would ignore with a warning per element.
+    """
+    prefix = f"c{next(_counter)}-"  # several charts share one page: make their element ids unique
+    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     text = re.sub(r'(href="|url\()#([^")]+)', lambda m: f"{m.group(1)}#{prefix}{m.group(2)}", text)
     start = text.find("<svg")
     text = text[start:] if start >= 0 else text
-    # scale to the box the template gives it
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1)
-    return text
+    # scale to the box the page gives it
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1)
 
 
 def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4) -> str:
-    """Horizontal bars of the dimension scores (0..100), labelled with the figure."""
+    """Horizontal bars of the dimension scores (0..100) coloured by grade, labelled with the figure (SVG)."""
     dims = [d for d in dimensions]
     fig = Figure(figsize=(width, 0.45 * max(len(dims), 1) + 0.6))
     ax = fig.add_subplot()
     names = [d["name"] for d in dims][::-1]
     values = [d["score"] or 0 for d in dims][::-1]
-    colours = [GRADE_COLOURS.get(d["grade"], "#9aa5ad") for d in dims][::-1]
+    colours = [GRADE_COLOURS.get(d.get("grade_class"), "#4a5560") for d in dims][::-1]
     bars = ax.barh(names, values, color=colours, height=0.6)
     for bar, d in zip(bars, dims[::-1], strict=True):
         label = d["display"] if d["score"] is not None else "–"
@@ -59,11 +67,11 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4)
     ax.set_axisbelow(True)
     if title:
         ax.set_title(title, fontsize=10, loc="left")
-    return _svg(fig)
+    return _svg_text(fig)
 
 
 def trend_chart(points: list[dict], width: float = 6.4) -> str:
-    """Mean score per month as a line."""
+    """Mean score per month as a line (SVG)."""
     fig = Figure(figsize=(width, 2.2))
     ax = fig.add_subplot()
     xs = [p["month"] for p in points]
@@ -76,4 +84,4 @@ def trend_chart(points: list[dict], width: float = 6.4) -> str:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", color="#e3e6e8", linewidth=0.6)
-    return _svg(fig)
+    return _svg_text(fig)

@@ -25,6 +25,8 @@ MAX_PERIOD_DAYS = 366 * 5
 TREND_MONTHS = 12
 TOP_FAILED = 10
 MAX_CRITICAL = 25
+MAX_FAILED_QUESTIONS = 200
+MAX_FAILED_ITEMS = 500
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -105,6 +107,22 @@ class Grader:
         else:
             self.bands = DEFAULT_GRADE_BANDS
             self.labels = {}
+        self.classes = _band_classes(self.bands)
+
+    def band_list(self) -> list[dict]:
+        """The bands, best first, for the methodology: label, lower bound and colour class."""
+        out, upper = [], None
+        for b in sorted(self.bands, key=lambda b: -b.min):
+            if upper is None:
+                span = f"≥ {display(b.min)}"
+            elif b.min <= 0:
+                span = f"< {display(upper)}"
+            else:
+                span = f"{display(b.min)} – < {display(upper)}"
+            out.append({"code": b.code, "grade": b.code, "min": b.min, "range": span, "grade_label": self.label(b.code),
+                        "grade_class": self.classes[b.code]})
+            upper = b.min
+        return out
 
     def label(self, code: str | None) -> str:
         if code is None:
@@ -118,7 +136,7 @@ class Grader:
             "score": score,
             "display": display(score),
             "grade": code,
-            "grade_class": code if code in DEFAULT_GRADE_LABELS else "other",
+            "grade_class": self.classes.get(code, "other"),
             "grade_label": self.label(code),
             "n": int(n or 0),
             "previous": previous,
@@ -126,6 +144,22 @@ class Grader:
             "change": change,
             "change_display": "" if change is None else ("+" if change > 0 else "") + display(change),
         }
+
+
+GRADE_CLASSES = ("excellent", "good", "needs_improvement", "poor")
+
+
+def _band_classes(bands) -> dict[str, str]:
+    """The colour class of each band: its own code when it is a built-in grade, else by rank (best first)."""
+    ranked = sorted(bands, key=lambda b: -b.min)
+    out = {}
+    for i, b in enumerate(ranked):
+        if b.code in GRADE_CLASSES:
+            out[b.code] = b.code
+        else:
+            step = round(i * (len(GRADE_CLASSES) - 1) / (len(ranked) - 1)) if len(ranked) > 1 else 1
+            out[b.code] = GRADE_CLASSES[step]
+    return out
 
 
 def _versions(ids) -> dict[int, dict]:
@@ -333,7 +367,7 @@ def critical_failures(f: Filters, language: str, limit: int = MAX_CRITICAL, with
     return [
         {"visit_id": r[0], "visited_on": r[1], "channel": r[2], "channel_label": channel_label(r[2]),
          "location": r[3] or "", "key": r[5], "prompt": prompts.get(r[4], r[5]), "comment": r[6] or "",
-         "photos": photos.get((r[0], r[4]), [])}
+         "photos": photos.get((r[0], r[4]), []), "critical": True, "critical_failed": True, "failed": True}
         for r in rows
     ]
 
@@ -376,7 +410,7 @@ def dashboard(f: Filters, language: str) -> dict:
 def period_label(f: Filters) -> str:
     from flask_babel import format_date
 
-    return f"{format_date(f.start, 'short')} – {format_date(f.end, 'short')}"
+    return f"{format_date(f.start, 'medium')} – {format_date(f.end, 'medium')}"
 
 
 def filter_options(client_id: int, language: str) -> dict:
@@ -435,7 +469,11 @@ class Report:
     other_photos: list[dict] = field(default_factory=list)
     logo_url: str | None = None
     critical_visits: int = 0
-    chart_svg: str = ""
+    fix_first: list[dict] = field(default_factory=list)  # the summary's short list: {prompt, critical, detail}
+    finding_groups: list[dict] = field(default_factory=list)  # period scopes: failed items by question
+    grade_bands: list[dict] = field(default_factory=list)
+    previous_n: int = 0
+    generated_on: date = field(default_factory=date.today)
 
     @property
     def n(self) -> int:
@@ -478,7 +516,7 @@ def _structure(version_ids, language: str) -> tuple[dict, dict]:
     questions = {
         q.id: {"id": q.id, "key": q.key, "section_id": q.section_id, "kind": q.kind, "config": q.config or {},
                "prompt": tr(q.prompt, language), "critical": q.critical, "weight": q.weight,
-               "position": q.position, "scored": q.scored}
+               "position": q.position, "scored": q.scored, "channels": q.channels or None}
         for q in db.session.execute(select(Question).where(Question.version_id.in_(version_ids))).scalars()
     }
     return sections, questions
@@ -511,7 +549,7 @@ def visit_report(visit_id: int, language: str, approved_only: bool = True) -> Re
                   Visit.score_overall.is_not(None), Visit.id != v.id]
     prev_conds.append(Visit.location_id == v.location_id if v.location_id else Visit.location_id.is_(None))
     if v.visited_on:
-        prev_conds.append(Visit.visited_on <= v.visited_on)
+        prev_conds.append((Visit.visited_on < v.visited_on) | ((Visit.visited_on == v.visited_on) & (Visit.id < v.id)))
     prev = db.session.execute(
         select(Visit.score_overall, Visit.visited_on).where(*prev_conds)
         .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(1)
@@ -523,8 +561,8 @@ def visit_report(visit_id: int, language: str, approved_only: bool = True) -> Re
         rows = []
         for qs in s.questions:
             q = q_by_key.get(qs.key)
-            if q is None or not q["scored"]:
-                continue
+            if q is None or not q["scored"] or (q["channels"] and v.channel not in q["channels"]):
+                continue  # not shown to the evaluator for this channel: not in the report either
             a = answers.get(q["id"])
             item = {
                 "key": q["key"], "prompt": q["prompt"], "critical": q["critical"],
@@ -547,6 +585,7 @@ def visit_report(visit_id: int, language: str, approved_only: bool = True) -> Re
             "key": s.key, "title": sec["title"], "dimension": names.get(s.dimension, s.dimension),
             "weight": s.weight, "critical_fail": s.critical_fail, **grader.figure(s.score, 1), "questions": rows,
         })
+    failed_items.sort(key=lambda i: not i["critical"])  # critical failures first (a stable sort)
     dims = [{"code": d, "name": names.get(d, d), **grader.figure(score.dimensions.get(d), 1 if d in score.dimensions
                                                                   else 0)}
             for d in list(DIMENSIONS) + sorted(set(score.dimensions) - set(DIMENSIONS))
@@ -562,7 +601,7 @@ def visit_report(visit_id: int, language: str, approved_only: bool = True) -> Re
         title=_("Visit report"), subject=where,
         period=format_date(v.visited_on, "long") if v.visited_on else "",
         filters=None, overall=overall, dimensions=dims, sections=out_sections, failed_items=failed_items,
-        critical=critical, previous_period=(format_date(prev[1], "short") if prev and prev[1] else ""),
+        critical=critical, previous_period=(format_date(prev[1], "medium") if prev and prev[1] else ""),
         versions=[{"id": version.get("id"), "number": version.get("number"),
                    "title": tr(version.get("title"), language), "critical_scope": version.get("critical_scope")}],
         visit={"id": v.id, "status": v.status, "critical_fail": v.score_critical_fail,
@@ -570,6 +609,7 @@ def visit_report(visit_id: int, language: str, approved_only: bool = True) -> Re
                "channel_label": channel_label(v.channel)},
         other_photos=photos.get((visit_id, None), []),
         critical_visits=1 if v.score_critical_fail else 0,
+        fix_first=_fix_first_visit(critical, failed_items), grade_bands=grader.band_list(),
     )
 
 
@@ -584,15 +624,19 @@ def period_report(scope: str, f: Filters, language: str, subject: str) -> Report
         scope=scope, language=language, client_id=f.client_id, client_name=client_name(f.client_id),
         title=titles[scope], subject=subject, period=period_label(f), filters=f, overall=head["overall"],
         dimensions=head["dimensions"], previous_period=period_label(f.previous()), versions=head["versions"],
-        critical_visits=head["critical_visits"],
-        most_failed=most_failed(f, language), trend=trend(f, grader),
+        critical_visits=head["critical_visits"], trend=trend(f, grader), grade_bands=grader.band_list(),
+        previous_n=head["previous_n"],
     )
+    failed_questions = most_failed(f, language, limit=MAX_FAILED_QUESTIONS)
+    report.most_failed = failed_questions[:TOP_FAILED]
+    report.fix_first = _fix_first_period(failed_questions)
     report.sections = _section_means(f, grader, language)
     if scope == "client":
         report.locations = by_location(f, grader, language)
         report.channels = by_channel(f, grader, language)
         report.heatmap = _heatmap_rows(f, grader, report.locations, report.channels, head["dimensions"])
-        report.critical = critical_failures(f, language, with_photos=True)
+        report.critical = critical_failures(f, language, limit=MAX_FAILED_ITEMS, with_photos=True)
+        report.finding_groups = _group_findings(report.critical, failed_questions, scope)
     else:
         if scope == "location":
             report.channels = by_channel(f, grader, language)
@@ -600,7 +644,50 @@ def period_report(scope: str, f: Filters, language: str, subject: str) -> Report
             report.locations = by_location(f, grader, language)
         report.failed_items = _failed_items(f, language)
         report.critical = [i for i in report.failed_items if i["critical"]]
+        report.finding_groups = _group_findings(report.failed_items, failed_questions, scope)
     return report
+
+
+FIX_FIRST = 6
+
+
+def _fix_first_visit(critical: list[dict], failed: list[dict]) -> list[dict]:
+    """Critical failures first, then the other failed items, in checklist order."""
+    items = critical + [i for i in failed if not i["critical"]]
+    return [{"prompt": i["prompt"], "critical": i["critical"], "detail": i.get("comment", "")}
+            for i in items[:FIX_FIRST]]
+
+
+def _fix_first_period(failed_questions: list[dict]) -> list[dict]:
+    """Failed critical questions first, then the most often failed ones."""
+    from flask_babel import gettext as _
+
+    ranked = sorted(failed_questions, key=lambda q: (not q["critical"], -q["failed"], q["key"]))
+    return [{"prompt": q["prompt"], "critical": q["critical"],
+             "detail": _("failed in %(failed)d of %(n)d visits", failed=q["failed"], n=q["included"])}
+            for q in ranked[:FIX_FIRST]]
+
+
+def _group_findings(items: list[dict], failed_questions: list[dict], scope: str) -> list[dict]:
+    """Failed items of a period by question: critical questions first, then by how often they failed."""
+    counts = {q["key"]: q for q in failed_questions}
+    groups: dict[str, dict] = {}
+    for item in items:
+        group = groups.get(item["key"])
+        if group is None:
+            q = counts.get(item["key"], {})
+            group = groups[item["key"]] = {
+                "key": item["key"], "prompt": item["prompt"], "critical": item["critical"],
+                "failed": q.get("failed"), "included": q.get("included"), "items": []}
+        where = {"location": item["channel_label"], "channel": item["location"]}.get(
+            scope, " · ".join(x for x in (item["location"], item["channel_label"]) if x))
+        group["items"].append({**item, "where": where})
+    out = list(groups.values())
+    for g in out:
+        if g["failed"] is None:
+            g["failed"] = len(g["items"])
+    out.sort(key=lambda g: (not g["critical"], -g["failed"], g["key"]))
+    return out
 
 
 def _heatmap_rows(f: Filters, grader: Grader, locations, channels, dimensions) -> list[dict]:
@@ -668,7 +755,7 @@ def _section_means(f: Filters, grader: Grader, language: str) -> list[dict]:
     return [s for s in out if s["n"] or s["questions"]]
 
 
-def _failed_items(f: Filters, language: str, limit: int = 500) -> list[dict]:
+def _failed_items(f: Filters, language: str, limit: int = MAX_FAILED_ITEMS) -> list[dict]:
     """Every failed answer of the period with its comment and photos (newest first)."""
     rows = db.session.execute(
         select(Visit.id, Visit.visited_on, Visit.channel, Location.name, Question.id, Question.key,

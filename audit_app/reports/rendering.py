@@ -1,8 +1,9 @@
 """HTML and PDF rendering of report data (WeasyPrint).
 
 WeasyPrint gets plain report data rendered into HTML and a URL fetcher that serves
-``storage:<key>`` from the evidence Storage (with a cache shared within one render) and
-refuses everything else: no ``file:``, no HTTP round trip to ourselves, no outside URLs.
+``storage:<key>`` from the evidence Storage (with a cache shared within one render) and the
+report's own charts as ``chart:<name>`` (SVG drawn by matplotlib for this render), and refuses
+everything else: no ``file:``, no ``data:``, no HTTP round trip to ourselves, no outside URLs.
 """
 
 from __future__ import annotations
@@ -17,17 +18,24 @@ from . import charts
 from .queries import Report
 
 STORAGE_SCHEME = "storage:"
+CHART_SCHEME = "chart:"
 
 
 class StorageFetcher(URLFetcher):
-    """Serves ``storage:`` URLs from Storage; refuses every other scheme."""
+    """Serves ``storage:`` URLs from Storage and ``chart:`` URLs from ``charts``; refuses every other scheme."""
 
-    def __init__(self, storage=None, cache: dict | None = None):
+    def __init__(self, storage=None, cache: dict | None = None, charts: dict[str, str] | None = None):
         super().__init__(allowed_protocols=())
         self.storage = storage
         self.cache = cache if cache is not None else {}
+        self.charts = charts or {}
 
     def fetch(self, url, headers=None):
+        if url.startswith(CHART_SCHEME):
+            svg = self.charts.get(url[len(CHART_SCHEME):])
+            if svg is None:
+                raise ValueError(f"refused unknown chart: {url[:80]}")
+            return URLFetcherResponse(url, svg.encode("utf-8"), {"Content-Type": "image/svg+xml"})
         if not url.startswith(STORAGE_SCHEME):
             raise ValueError(f"refused URL outside Storage: {url[:80]}")
         key = url[len(STORAGE_SCHEME):]
@@ -54,29 +62,32 @@ def _sniff(data: bytes) -> str:
     return "application/octet-stream"
 
 
-def with_charts(report: Report) -> Report:
+def report_charts(report: Report) -> dict[str, str]:
+    """The report's charts as standalone SVG documents, by name."""
     from flask_babel import gettext as _
 
-    if not report.chart_svg:
-        report.chart_svg = charts.dimension_chart(report.dimensions, _("Score by dimension"))
-    return report
+    out = {"dimensions": charts.dimension_chart(report.dimensions, _("Score by dimension"))}
+    if len(report.trend) > 1:
+        out["trend"] = charts.trend_chart(report.trend)
+    return out
 
 
-def trend_svg(report: Report) -> str:
-    return charts.trend_chart(report.trend) if len(report.trend) > 1 else ""
+def page_charts(report: Report) -> dict[str, str]:
+    """The charts inlined in an HTML page (a browser draws inline SVG well)."""
+    return {name: charts.inline(svg) for name, svg in report_charts(report).items()}
 
 
-def report_html(report: Report, for_pdf: bool = True) -> str:
-    with_charts(report)
-    return render_template("reports/pdf/report.html", r=report, trend_svg=trend_svg(report))
+def report_html(report: Report, chart_names=("dimensions",)) -> str:
+    return render_template("reports/pdf/report.html", r=report, charts=set(chart_names))
 
 
 def render_pdf(report: Report, storage=None, cache: dict | None = None, progress=None) -> bytes:
     """The report as a tagged (PDF/UA-1) A4 PDF."""
-    html = report_html(report)
+    svgs = report_charts(report)
+    html = report_html(report, svgs)
     if progress:
         progress(50)
-    fetcher = StorageFetcher(storage, cache)
+    fetcher = StorageFetcher(storage, cache, charts=svgs)
     document = HTML(string=html, base_url="storage:/", url_fetcher=fetcher).render(pdf_variant="pdf/ua-1")
     if progress:
         progress(85)

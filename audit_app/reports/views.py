@@ -117,11 +117,10 @@ def dashboard():
 
 
 def _report_page(report, client_id: int, scope: str, ref: str, form=None):
-    from .rendering import trend_svg, with_charts
+    from .rendering import page_charts
 
-    with_charts(report)
     return render_template("reports/report.html", r=report, scope=scope, ref=ref, client_id=client_id,
-                           pdf_form=PdfForm(formdata=None), form=form, trend_svg=trend_svg(report))
+                           pdf_form=PdfForm(formdata=None), form=form, charts=page_charts(report))
 
 
 @bp.route("/reports/visits/<int:visit_id>")
