@@ -451,3 +451,79 @@ def test_logo_upload_appears_on_pdf_cover_and_bad_files_are_refused(app, data, l
     cover = PdfReader(io.BytesIO(pdf)).pages[0]
     assert len(cover.images) >= 1
     assert login_as("client").get(f"/reports/clients/{a}/logo").status_code == 403
+
+
+# --- rendering in an RQ worker ---------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+@pytest.fixture
+def redis_queue(app):
+    """Real Redis (DB 3) configured for the app; the reports queue emptied before and after."""
+    from tests.conftest import require_service
+
+    require_service("Redis", "127.0.0.1", 6379)
+    from redis import Redis
+
+    connection = Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    app.config["REDIS_URL"] = REDIS_URL
+    try:
+        yield connection
+    finally:
+        app.config["REDIS_URL"] = ""
+        connection.flushdb()
+        connection.close()
+
+
+def test_period_pdf_is_rendered_by_an_rq_worker_with_progress_and_download(app, data, login_as, redis_queue):
+    from rq import Queue, SimpleWorker
+
+    from audit_app.reports.jobs import QUEUE
+
+    client = login_as("client")
+    _set_language(client, "en")
+    response = client.post(f"/reports/clients/{data['client_a']}/pdf/location/{data['loc']}",
+                           {"start": (TODAY - timedelta(days=30)).isoformat(), "end": TODAY.isoformat()})
+    assert response.status_code == 302
+    status_url = response.headers["Location"]
+    report_id = int(re.search(r"/reports/generated/(\d+)", status_url).group(1))
+    # queued, not rendered in the request: the user sees progress, no download yet
+    queue = Queue(QUEUE, connection=redis_queue)
+    assert queue.count == 1
+    page = client.get(status_url).get_data(as_text=True)
+    assert "Making the report" in page and 'role="progressbar"' in page
+    state = client.get(f"/reports/generated/{report_id}?format=json").get_json()
+    assert state["state"] == "queued" and state["download"] is None
+    assert client.get(f"/reports/generated/{report_id}/download").status_code == 404
+    # another client's user cannot follow it either
+    other = login_as("other_client")
+    assert other.get(f"/reports/generated/{report_id}?format=json").status_code == 404
+
+    with app.app_context():
+        worker = SimpleWorker([queue], connection=redis_queue)
+        assert worker.work(burst=True)
+    assert queue.count == 0 and len(queue.failed_job_registry) == 0
+
+    state = client.get(f"/reports/generated/{report_id}?format=json").get_json()
+    assert state["state"] == "done" and state["progress"] == 100
+    assert state["download"].endswith(f"/reports/generated/{report_id}/download")
+    page = client.get(status_url).get_data(as_text=True)
+    assert "Your report is ready." in page and f"/reports/generated/{report_id}/download" in page
+    download = client.get(state["download"])
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    flat = " ".join(_pdf_text(download.data).split())
+    assert "Kamppi branch" in flat and "33.3" in flat and "Poor" in flat
+    assert "The clerk read my ID number aloud in the queue." in flat
+    assert EVALUATOR_NAME not in flat
+    assert other.get(state["download"]).status_code == 404
+
+
+def test_pdf_request_falls_back_to_rendering_in_the_request_when_redis_is_down(app, data, login_as):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/3"  # nothing listens there
+    try:
+        report_id, pdf = _make_pdf(login_as("client"), data["client_a"], "channel", "phone")
+    finally:
+        app.config["REDIS_URL"] = ""
+    assert pdf.startswith(b"%PDF")

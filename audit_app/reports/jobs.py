@@ -15,11 +15,20 @@ def queue():
     from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=5))
+
+
+class QueueUnavailable(Exception):
+    """Redis could not take the job."""
 
 
 def enqueue(report_id: int) -> None:
-    queue().enqueue(render_job, report_id, job_timeout=600, result_ttl=3600, failure_ttl=86400)
+    from redis.exceptions import RedisError
+
+    try:
+        queue().enqueue(render_job, report_id, job_timeout=600, result_ttl=3600, failure_ttl=86400)
+    except RedisError as exc:
+        raise QueueUnavailable(str(exc)) from exc
 
 
 def render_job(report_id: int) -> None:

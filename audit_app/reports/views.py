@@ -196,16 +196,20 @@ def make_pdf(client_id: int, scope: str, ref: str):
     if current_app.config.get("REDIS_URL"):
         from . import jobs
 
-        jobs.enqueue(row.id)
-    else:
         try:
-            operations.render_generated(row)
-        except Exception:
-            current_app.logger.exception("report %s failed to render", row.id)
-            db.session.commit()
-            flash(_("The report could not be made. Please try again."), "danger")
+            jobs.enqueue(row.id)
+        except jobs.QueueUnavailable:  # Redis is down: make it here rather than lose the request
+            current_app.logger.exception("report %s: queue unavailable, rendering in the request", row.id)
+        else:
             return redirect(url_for("reports.generated_status", report_id=row.id))
+    try:
+        operations.render_generated(row)
+    except Exception:
+        current_app.logger.exception("report %s failed to render", row.id)
         db.session.commit()
+        flash(_("The report could not be made. Please try again."), "danger")
+        return redirect(url_for("reports.generated_status", report_id=row.id))
+    db.session.commit()
     return redirect(url_for("reports.generated_status", report_id=row.id))
 
 
