@@ -14,6 +14,8 @@ then drives a bare Flask endpoint (bench/bare_app.py) served by gunicorn with th
 Prints answers/s, p50/p95/p99 latency, errors (non-2xx, 5xx), the throughput ratio app/bare, and
 checks that every acknowledged answer is in the database (the last one per question, exactly).
 Goal: no 5xx, no lost answer, p95 < 100 ms, ratio >= 0.5. Loopback only; bounded in time.
+Also prints the CPU time per answer of the gunicorn workers and of the client. Extra gunicorn
+options (e.g. a config file with profiling hooks) can be given in BENCH_GUNICORN_EXTRA.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "bench-password-123"
+EXTRA = os.environ.get("BENCH_GUNICORN_EXTRA", "").split()
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -50,8 +53,8 @@ def parse() -> argparse.Namespace:
                                                             "postgresql://postgres@127.0.0.1:5432/bench_load"))
     p.add_argument("--seconds", type=float, default=60.0, help="time each target is driven (default 60)")
     p.add_argument("--evaluators", type=int, default=50, help="concurrent evaluators (default 50)")
-    p.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4, for 2 cores)")
-    p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2, one per core)")
+    p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
     p.add_argument("--skip-bare", action="store_true", help="do not drive the bare endpoint")
     args = p.parse_args()
     args.seconds = min(max(args.seconds, 1.0), 600.0)  # bounded
@@ -155,7 +158,7 @@ def free_port() -> int:
 def start_gunicorn(target: str, chdir: Path, port: int, args, env: dict) -> subprocess.Popen:
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "--worker-class", "gthread", "--workers", str(args.workers),
            "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir),
-           "--log-level", "warning", "--keep-alive", "30", target]
+           "--log-level", "warning", "--keep-alive", "30", *EXTRA, target]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -179,6 +182,20 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def server_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds used so far by the gunicorn workers of ``proc`` (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total
 
 
 def _cookies(response, jar: dict) -> None:
@@ -231,9 +248,11 @@ class Result:
     stale: int = 0
     acked: dict = field(default_factory=dict)  # (visit_id, question_id) -> (answered_at, value, comment)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the gunicorn workers during the run
+    client_cpu: float = 0.0
 
 
-def drive(port: int, people: list[Evaluator], plan: list[QuestionPlan], seconds: float) -> Result:
+def drive(proc, port: int, people: list[Evaluator], plan: list[QuestionPlan], seconds: float) -> Result:
     result = Result()
     lock = threading.Lock()
     barrier = threading.Barrier(len(people) + 1)
@@ -296,12 +315,14 @@ def drive(port: int, people: list[Evaluator], plan: list[QuestionPlan], seconds:
     threads = [threading.Thread(target=evaluator, args=(p, i), daemon=True) for i, p in enumerate(people)]
     for t in threads:
         t.start()
+    cpu0, client0 = server_cpu(proc), time.process_time()
     start = time.monotonic()
     window["end"] = start + seconds
     barrier.wait()
     for t in threads:
         t.join(seconds + 60)
     result.elapsed = time.monotonic() - start
+    result.server_cpu, result.client_cpu = server_cpu(proc) - cpu0, time.process_time() - client0
     return result
 
 
@@ -319,6 +340,9 @@ def report(name: str, r: Result) -> float:
     print(f"{name}: {r.ok} answers in {r.elapsed:.1f} s = {rate:.1f} answers/s; "
           f"latency p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms; "
           f"errors {r.errors} (5xx {r.server_errors})" + (f"; stale {r.stale}" if r.stale else ""))
+    if r.ok:
+        print(f"      CPU per answer: server {1000 * r.server_cpu / r.ok:.2f} ms, "
+              f"client {1000 * r.client_cpu / r.ok:.2f} ms")
     return rate
 
 
@@ -364,7 +388,7 @@ def main() -> int:
     try:
         for person in people:
             sign_in(port, person)
-        app_result = drive(port, people, plan, args.seconds)
+        app_result = drive(proc, port, people, plan, args.seconds)
     finally:
         stop(proc)
     app_rate = report("app ", app_result)
@@ -377,7 +401,7 @@ def main() -> int:
         proc = start_gunicorn("bare_app:app", ROOT / "bench", port, args, env)
         try:
             bare = [Evaluator(email=p.email, visit_id=p.visit_id, csrf="x") for p in people]
-            bare_result = drive(port, bare, plan, args.seconds)
+            bare_result = drive(proc, port, bare, plan, args.seconds)
         finally:
             stop(proc)
         bare_rate = report("bare", bare_result)
