@@ -204,3 +204,71 @@ def test_answer_and_submit_with_the_keyboard_alone(app, world, screens, new_page
 
         db.session.remove()
         assert db.session.get(Visit, screens["todo"]).status == "submitted"
+
+
+def test_admin_screens(app, world, screens, new_page):
+    """The designer and the visit pages an admin uses to prepare the journey."""
+    with app.app_context():
+        from audit_app.checklists.models import ChecklistVersion
+
+        version = db.session.scalars(db.select(ChecklistVersion)).first()
+        section = version.sections[0]
+        vid, sid, qid = version.id, section.id, section.questions[0].id
+    page = new_page()
+    page_login(page, "admin@t.example")
+    urls = [
+        "/admin/checklists", f"/admin/checklists/versions/{vid}", "/admin/checklists/new",
+        f"/admin/checklists/versions/{vid}/preview?channel=phone",
+        "/admin/visits", f"/admin/visits/new?client_id={screens['client']}", f"/admin/visits/{screens['approved']}",
+        f"/admin/clients/{screens['client']}/locations/new", f"/admin/clients/{screens['client']}/channels/new",
+        "/admin/waves/new",
+    ]
+    for url in urls:
+        page.goto(url)
+        assert_accessible(page, url)
+        assert_every_field_labelled(page)
+    # a draft's section and question forms
+    page.goto(f"/admin/checklists/versions/{vid}")
+    with page.expect_navigation():
+        page.locator("form[action$='/new-draft'] button").click()
+    draft = page.url
+    page.goto(draft)
+    page.locator("a[href*='/questions/new']").first.click()
+    page.wait_for_load_state("networkidle")
+    assert_accessible(page, "the new question form")
+    assert_every_field_labelled(page)
+    page.goto(draft)
+    page.locator("a[href$='/sections/new']").click()
+    page.wait_for_load_state("networkidle")
+    assert_accessible(page, "the new section form")
+    assert_every_field_labelled(page)
+    assert sid and qid
+
+
+def test_returned_visit_and_pdf_status(app, world, screens, new_page):
+    """The evaluator's view of a returned visit, and the PDF status page of a client."""
+    with app.app_context():
+        from audit_app.visits.models import Visit
+
+        visit = db.session.get(Visit, screens["submitted"])
+        visit.status = "returned"
+        visit.return_comment = "Please check the identity question."
+        db.session.commit()
+    page = new_page(phone=True)
+    page_login(page, "eva@t.example")
+    page.goto("/my/visits")
+    assert_accessible(page, "My visits with a returned visit")
+    page.goto(f"/visits/{screens['submitted']}/form?section=2")
+    page.wait_for_selector("#sq-form[data-ready=true]")
+    assert_accessible(page, "a returned visit's form")
+    page.goto(f"/visits/{screens['approved']}/form")
+    assert_accessible(page, "an approved visit, read-only")
+
+    client = new_page()
+    page_login(client, "client@a.example")
+    client.goto(f"/reports/locations/{screens['location']}")
+    with client.expect_navigation():
+        client.locator("form[action*='/pdf/'] button[type=submit]").click()
+    assert_accessible(client, "the PDF status page")
+    client.goto("/reports/generated")
+    assert_accessible(client, "my reports")
