@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .storage import ObjectMissing, Storage, StoredObject, check_key
+from .storage import ObjectMissing, Storage, StorageUnavailable, StoredObject, check_key
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -31,30 +31,38 @@ class S3Storage(Storage):
             "s3",
             region_name=region or None,
             endpoint_url=endpoint_url or None,
-            config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"}),
+            config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"},
+                          connect_timeout=5, read_timeout=30),
         )
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     def get(self, key: str) -> bytes:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return response["Body"].read()
         except ClientError as exc:
             if _code(exc) in _MISSING:
                 raise ObjectMissing(key) from exc
-            raise
-        return response["Body"].read()
+            raise StorageUnavailable(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
             if _code(exc) not in _MISSING:
-                raise
+                raise StorageUnavailable(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     def exists(self, key: str) -> bool:
         try:
@@ -62,7 +70,9 @@ class S3Storage(Storage):
         except ClientError as exc:
             if _code(exc) in _MISSING:
                 return False
-            raise
+            raise StorageUnavailable(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(str(exc)) from exc
         return True
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:

@@ -22,6 +22,10 @@ class ObjectMissing(KeyError):
     """The key names no stored object."""
 
 
+class StorageUnavailable(RuntimeError):
+    """The store could not be reached or refused the operation (network, server down, disk)."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -96,6 +100,9 @@ class LocalStorage(Storage):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StorageUnavailable(str(exc)) from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

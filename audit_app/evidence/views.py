@@ -19,12 +19,21 @@ from . import operations, queries
 from .forms import CaptionForm, UploadForm
 from .models import Photo
 from .processing import DEFAULT_MAX_PIXELS, TooLarge
-from .storage import ObjectMissing, get_storage
+from .storage import ObjectMissing, StorageUnavailable, get_storage
 
 bp = Blueprint("evidence", __name__)
 
 SIZES = ("original", "report", "thumb")
 PRESIGN_SECONDS = 60
+
+
+@bp.errorhandler(StorageUnavailable)
+def storage_unavailable(exc):
+    """The store is down: a clear 503 (the form keeps the photo and sends it again), never a 500."""
+    db.session.rollback()
+    current_app.logger.warning("evidence storage unavailable: %s", exc)
+    return render_error(503, _("The photo storage cannot be reached just now. The photo was not saved; "
+                               "please try again in a moment."))
 
 
 def _max_bytes() -> int:
