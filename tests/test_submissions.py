@@ -242,6 +242,7 @@ def test_photo_required_blocks_submission(app, world, login_as):
 def test_review_flow_return_resubmit_correct_approve(app, world, login_as, visit_ids):
     vid, q = visit_ids["visit"], visit_ids["q"]
     evaluator, admin = login_as("evaluator"), login_as("admin")
+    admin.post("/language", {"language": "en"})  # messages checked below in English
     client, other_client = login_as("client"), login_as("other_client")
     evaluator.post(f"/visits/{vid}/start")
     answer_all(evaluator, visit_ids)
@@ -250,7 +251,7 @@ def test_review_flow_return_resubmit_correct_approve(app, world, login_as, visit
     queue = admin.get("/admin/review").get_data(as_text=True)
     assert f"/admin/visits/{vid}/review" in queue
     review = admin.get(f"/admin/visits/{vid}/review").get_data(as_text=True)
-    assert "33.3" in review and "Kriittinen kysymys epäonnistui." in review
+    assert "33.3" in review and "A critical question failed." in review
 
     # returning needs a comment
     assert admin.post(f"/admin/visits/{vid}/return", {"comment": "  "}).status_code == 400
@@ -344,3 +345,97 @@ def test_question_ids_are_per_version(app, visit_ids):
     with app.app_context():
         assert db.session.get(Question, visit_ids["other_q"]["q1"]).version_id != db.session.get(
             Question, visit_ids["q"]["q1"]).version_id
+
+
+def test_admin_flows_end_to_end(app, world, login_as):
+    """Issue 4, "done means": a wave created, a visit returned and resubmitted, an answer corrected
+    with its trail (who, when, what, old and new value), a visit approved and visible to its client only."""
+    import re
+    from datetime import date
+
+    with app.app_context():
+        client_a = db.session.merge(world.client_a)
+        version = factories.make_version()
+        location = factories.make_location(client_a, name="Esplanadi branch")
+        factories.make_client_channel(client_a, channel="phone", label="Customer service")
+        db.session.commit()
+        version_id, location_id = version.id, location.id
+        q = {question.key: question.id for question in version.questions()}
+    admin, evaluator = login_as("admin"), login_as("evaluator")
+    admin.post("/language", {"language": "en"})
+    client, other_client, other_evaluator = login_as("client"), login_as("other_client"), login_as("other_evaluator")
+
+    # the wave: one visit per location and channel, all for the chosen checklist and period
+    start, end = date.today(), date.today() + timedelta(days=14)
+    r = admin.post(f"/admin/waves/new?client_id={world.ids['client_a']}", {
+        "name": "Autumn wave", "checklist_version_id": version_id, "period_start": start.isoformat(),
+        "period_end": end.isoformat(), "channels": ["in_person", "phone"], "location_ids": [location_id],
+        "evaluator_ids": [world.ids["evaluator"]], "scenario": "Ask how to move a pension payment date.",
+    })
+    assert r.status_code == 302
+    with app.app_context():
+        visits = db.session.scalars(select(Visit).order_by(Visit.id)).all()
+        assert [(v.channel, v.location_id, v.evaluator_id, v.wave.name, v.due_to) for v in visits] == [
+            ("in_person", location_id, world.ids["evaluator"], "Autumn wave", end),
+            ("phone", location_id, world.ids["evaluator"], "Autumn wave", end)]
+        vid, first_id = visits[1].id, visits[0].id
+    my = evaluator.get("/my/visits").get_data(as_text=True)
+    assert f"/visits/{vid}/form" in my and "Ask how to move a pension payment date." in my
+
+    # the evaluator does the phone visit and submits it
+    evaluator.post(f"/visits/{vid}/start")
+    answer_all(evaluator, {"visit": vid, "q": q})
+    assert evaluator.post(f"/visits/{vid}/submit").status_code == 302
+    # not released yet: the client cannot see it
+    assert client.get(f"/reports/visits/{vid}").status_code == 404
+
+    # returned with a comment; the evaluator sees it, fixes an answer and resubmits
+    assert admin.post(f"/admin/visits/{vid}/return", {"comment": "Time the queue again, please."}).status_code == 302
+    assert status_of(app, vid) == "returned"
+    assert "Time the queue again, please." in evaluator.get("/my/visits").get_data(as_text=True)
+    assert "Time the queue again, please." in evaluator.get(f"/visits/{vid}/form").get_data(as_text=True)
+    assert save(evaluator, vid, q["q2"], 3).status_code == 200
+    assert evaluator.post(f"/visits/{vid}/submit").status_code == 302
+    assert status_of(app, vid) == "submitted"
+
+    # the reviewer corrects an answer with a reason: scores recomputed, the trail says who, when, what, old, new
+    r = admin.post(f"/admin/visits/{vid}/correct", {"question_id": q["q4"], "value": "yes",
+                                                    "reason": "The call recording shows identity was checked."})
+    assert r.status_code == 302
+    review = admin.get(f"/admin/visits/{vid}/review").get_data(as_text=True)
+    trail = review[review.index('id="audit-trail"'):]
+    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"<tr>(.*?)</tr>", trail, re.S)]
+    correction = next(row for row in rows if "Correction" in row)
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.visit_id == vid,
+                                                           AuditEvent.action == "correction"))
+        assert event.user_id == world.ids["admin"] and event.field == "q4"
+        assert (event.old_value, event.new_value) == ({"value": False, "na": False}, {"value": True, "na": False})
+        when = event.at.strftime("%Y-%m-%d %H:%M")
+    assert when in correction and "Admin" in correction                     # when, who
+    assert "Was your identity verified?" in correction                       # what
+    assert "No → Yes" in correction                                          # old and new value
+    assert "The call recording shows identity was checked." in correction    # why
+    changed = next(row for row in rows if "Answer changed by the evaluator" in row)
+    assert "Eva Evaluator" in changed and "Minutes in the queue?" in changed and "7 → 3" in changed
+    assert any("Returned" in row and "Time the queue again, please." in row for row in rows)
+    assert any("Resubmitted" in row for row in rows)
+    with app.app_context():
+        visit = db.session.get(Visit, vid)
+        assert visit.score_critical_fail is False
+        expected = score_visit(visit.checklist_version.to_spec(), scoring_answers(visit), visit.channel)
+        assert visit.score_overall == expected.overall
+
+    # approved: released to client A only, with its stored scores frozen
+    assert admin.post(f"/admin/visits/{vid}/approve").status_code == 302
+    assert status_of(app, vid) == "approved"
+    page = client.get(f"/reports/visits/{vid}")
+    assert page.status_code == 200 and "Esplanadi branch" in page.get_data(as_text=True)
+    assert "Eva Evaluator" not in page.get_data(as_text=True)
+    assert other_client.get(f"/reports/visits/{vid}").status_code == 404
+    assert other_evaluator.get(f"/visits/{vid}/form").status_code == 404
+    # the other visit of the wave is not released
+    assert client.get(f"/reports/visits/{first_id}").status_code == 404
+    review = admin.get(f"/admin/visits/{vid}/review").get_data(as_text=True)
+    assert "Approved" in review[review.index('id="audit-trail"'):]
