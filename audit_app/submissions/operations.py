@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..checklists.models import Question
 from ..core.errors import DomainError, NotAllowed
@@ -83,6 +84,18 @@ def record_event(visit: Visit, user, action: str, *, field: str | None = None, o
     return event
 
 
+def lock_visit(visit: Visit) -> Visit:
+    """Lock the visit's row for this transaction and reload it (PostgreSQL; a no-op on SQLite).
+
+    Status changes start with it, so two at once (a double-clicked submit, two reviewers) run one
+    after the other and the second sees the first's result instead of repeating it.
+    """
+    db.session.execute(
+        select(Visit).where(Visit.id == visit.id).with_for_update().execution_options(populate_existing=True)
+    )
+    return visit
+
+
 def _set_status(visit: Visit, to: str, user, comment: str = "", action: str = "status") -> None:
     check_transition(visit, to)
     old = visit.status
@@ -92,6 +105,8 @@ def _set_status(visit: Visit, to: str, user, comment: str = "", action: str = "s
 
 def start_visit(visit: Visit, user) -> bool:
     """Record the start of a visit. Returns False when it had already started (harmless)."""
+    if visit.status == "assigned":
+        lock_visit(visit)
     if visit.status != "assigned":
         if visit.status in EDITABLE:
             return False
@@ -196,12 +211,18 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
     if visit.status == "assigned":
         start_visit(visit, user)
     row = _answer_row(visit, question)
-    if row is not None and row.answered_at is not None and row.answered_at > answered_at:
+    if row is None:
+        fresh = Answer(visit_id=visit.id, question_id=question.id, value=value, na=bool(na), comment=comment,
+                       answered_at=answered_at, updated_at=now, updated_by_id=getattr(user, "id", None))
+        if _insert_answer(fresh):
+            if visit.status == "returned" and _snapshot(None) != _snapshot(fresh):
+                _note_change_after_return(visit, question, user, _snapshot(None), _snapshot(fresh))
+            db.session.flush()
+            return fresh, False
+        row = _answer_row(visit, question)  # another request inserted it meanwhile
+    if row.answered_at is not None and row.answered_at > answered_at:
         return row, True
     before = _snapshot(row)
-    if row is None:
-        row = Answer(visit_id=visit.id, question_id=question.id)
-        db.session.add(row)
     row.value, row.na, row.comment = value, bool(na), comment
     row.answered_at = answered_at
     row.updated_at = now
@@ -210,6 +231,22 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
         _note_change_after_return(visit, question, user, before, _snapshot(row))
     db.session.flush()
     return row, False
+
+
+def _insert_answer(row: Answer) -> bool:
+    """Insert a new answer row. False when another request inserted the same answer meanwhile
+    (two tabs, a re-send racing the first send): the caller then updates that row instead.
+    On PostgreSQL the insert runs in a savepoint so that the clash does not spoil the transaction."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.add(row)
+        db.session.flush()
+        return True
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _note_change_after_return(visit: Visit, question: Question, user, before: dict, after: dict) -> None:
@@ -275,6 +312,7 @@ class AlreadySubmitted(NotAllowed):
 
 def submit_visit(visit: Visit, user) -> list[tuple[Question, str]]:
     """Submit the visit and store its scores; returns what is missing (then nothing changes)."""
+    lock_visit(visit)
     if visit.status in ("submitted", "approved", "rejected"):
         raise AlreadySubmitted(_("This visit has already been submitted."))
     if visit.status == "assigned":
@@ -295,6 +333,7 @@ def submit_visit(visit: Visit, user) -> list[tuple[Question, str]]:
 
 def correct_answer(visit: Visit, question: Question | None, user, *, value, na: bool, reason: str) -> Answer:
     """A reviewer's correction of a submitted visit: audited, scores recomputed."""
+    lock_visit(visit)
     if visit.status != "submitted":
         if visit.status == "approved":
             raise NotAllowed(_("This visit has been approved; its scores are frozen."))
@@ -322,6 +361,7 @@ def correct_answer(visit: Visit, question: Question | None, user, *, value, na: 
 
 
 def return_visit(visit: Visit, user, comment: str) -> None:
+    lock_visit(visit)
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Write a comment for the evaluator."), field="comment")
@@ -334,6 +374,7 @@ def return_visit(visit: Visit, user, comment: str) -> None:
 
 
 def approve_visit(visit: Visit, user) -> None:
+    lock_visit(visit)
     _set_status(visit, "approved", user, action="approved")
     now = utcnow()
     visit.approved_at = now
@@ -342,6 +383,7 @@ def approve_visit(visit: Visit, user) -> None:
 
 
 def reject_visit(visit: Visit, user, reason: str) -> None:
+    lock_visit(visit)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give a reason for rejecting the visit."), field="reason")
