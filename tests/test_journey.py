@@ -378,7 +378,10 @@ def _journey(j: Journey, lang: str) -> None:
     admin.select_option("#channel", "in_person")
     admin.select_option("#location_id", label=f"{location_name}, Tampere")
     admin.select_option("#client_channel_id", index=1)
-    admin.select_option("#checklist_version_id", index=0)
+    title = f"Journey checklist {lang}" if lang == "en" else f"Matkan tarkistuslista {lang}"
+    version_option = admin.locator("#checklist_version_id option", has_text=title)
+    assert version_option.count() == 1, admin.inner_html("#checklist_version_id")
+    admin.select_option("#checklist_version_id", version_option.get_attribute("value"))
     admin.select_option("#evaluator_id", label=f"Eeva Secretshopper {lang}")
     today = date.today()
     admin.fill("#due_from", today.isoformat())
