@@ -220,6 +220,7 @@ class Journey:
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
         page.on("response", lambda r: r.status >= 500 and self.errors.append(f"{r.status} {r.url}"))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console on {page.url}: {m.text}"))
         return page
 
     def login(self, page, who: str) -> None:
@@ -437,6 +438,8 @@ def _journey(j: Journey, lang: str) -> None:
     assert admin.inner_text("#score-overall").strip() == EXPECTED_BEFORE_FIX
     review_photos = admin.locator("main img[src*='/photos/']")
     assert review_photos.count() >= 1
+    # served from S3 through a presigned URL, and really shown
+    admin.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=review_photos.first.element_handle())
     comment = ("Tarkista ystävällisyyden arvio: kommenttisi mukaan palvelu oli hyvää."
                if lang == "fi" else "Check the friendliness rating: your comment says the service was good.")
     admin.fill("#return-comment", comment)
