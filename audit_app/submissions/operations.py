@@ -90,10 +90,9 @@ def lock_visit(visit: Visit) -> Visit:
     Status changes start with it, so two at once (a double-clicked submit, two reviewers) run one
     after the other and the second sees the first's result instead of repeating it.
     """
-    db.session.execute(
+    return db.session.execute(
         select(Visit).where(Visit.id == visit.id).with_for_update().execution_options(populate_existing=True)
-    )
-    return visit
+    ).scalar_one()  # reading the row is what refreshes ``visit``
 
 
 def _set_status(visit: Visit, to: str, user, comment: str = "", action: str = "status") -> None:
