@@ -274,3 +274,14 @@ def test_returned_visit_and_pdf_status(app, world, screens, new_page):
     assert_accessible(client, "the PDF status page")
     client.goto("/reports/generated")
     assert_accessible(client, "my reports")
+
+
+def test_client_screens_on_a_phone(app, world, screens, new_page):
+    """Clients read reports on phones too: axe at 360 px, and nothing wider than the screen but tables."""
+    page = new_page(phone=True, locale="en")
+    page_login(page, "client@a.example")
+    for url in ("/dashboard", f"/reports/locations/{screens['location']}", f"/reports/visits/{screens['approved']}"):
+        page.goto(url)
+        assert_accessible(page, f"{url} on a phone")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{url} is {width} px wide on a 360 px phone"
