@@ -88,6 +88,10 @@ def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
     page.click("#sq-next")
     page.wait_for_selector("#sq-form[data-ready=true]")
     assert "Osio 2/2" in page.inner_text("#sq-progress")
+    # a question that takes photos has one camera button: the evidence widget's, not a second dead one
+    q5_box = page.locator(f".sq-question[data-question-id='{q['q5']}']")
+    assert q5_box.locator("input[type=file]").count() == 1
+    assert q5_box.locator("[data-evidence-widget] input[type=file]").count() == 1
     page.context.set_offline(True)
     page.click(f"label[for='q-{q['q5']}-yes']")
     page.fill(f"#q-{q['q6']}", "Friendly staff")
