@@ -82,3 +82,42 @@ def test_admin_creates_a_wave_and_approves_a_visit(app, world, new_page):
             "approved", world.ids["admin"], "submitted", "approved")
     page.goto(f"/admin/visits/{ids['submitted']}/review")
     assert "Approved" in page.inner_text("#visit-status")
+
+
+def test_my_visits_on_a_phone(app, world, new_page):
+    """The evaluator's list fits a 360 px screen, most urgent first, and leads into the form."""
+    today = date.today()
+    with app.app_context():
+        client_a = db.session.merge(world.client_a)
+        evaluator = db.session.merge(world.evaluator)
+        version = factories.make_version()
+        channel = factories.make_client_channel(
+            client_a, channel="chat", label="Chat on the front page",
+            contact="https://www.pohjolanpankki.example/asiakaspalvelu/chat?lang=fi&source=mysteryshopping-demo")
+        later = factories.make_visit(client_a, evaluator, version, scenario="Ask about a car loan.")
+        later.due_to = today + timedelta(days=9)
+        soon = factories.make_visit(client_a, evaluator, version, channel="chat",
+                                    scenario="Ask in the chat why your account shows an unknown charge of 29.90 euros. "
+                                             "Be polite but insist on a clear answer.")
+        soon.client_channel_id = channel.id
+        soon.due_to = today + timedelta(days=1)
+        db.session.commit()
+        ids = (soon.id, later.id)
+
+    page = new_page(phone=True)
+    page_login(page, "eva@t.example")
+    page.goto("/my/visits")
+    cards = page.locator("article.visit-card")
+    assert [int(cards.nth(i).get_attribute("data-visit-id")) for i in range(cards.count())] == list(ids)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert "unknown charge of 29.90 euros" in cards.first.inner_text()
+    button = cards.first.locator("a.btn")
+    assert button.bounding_box()["height"] >= 48
+    button.click()
+    page.wait_for_url(f"**/visits/{ids[0]}/form")
+    assert "unknown charge of 29.90 euros" in page.content()  # the scenario again, before starting
+    page.click("text=Aloita käynti")
+    page.wait_for_selector("#sq-progress")
+    with app.app_context():
+        visit = db.session.get(Visit, ids[0])
+        assert visit.status == "in_progress" and visit.started_at is not None
