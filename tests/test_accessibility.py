@@ -14,6 +14,7 @@ from audit_app.extensions import db
 
 from . import factories
 from .conftest import page_login
+from .routes_evidence import make_photo
 
 # AXE_IMPACTS=minor,moderate,serious,critical shows the lesser findings too
 BLOCKING = tuple(os.environ.get("AXE_IMPACTS", "serious,critical").split(","))
@@ -25,7 +26,9 @@ def screens(app, world):
     with app.app_context():
         client = db.session.merge(world.client_a)
         evaluator = db.session.merge(world.evaluator)
-        version = factories.make_version()
+        doc = factories.small_doc()
+        doc["sections"][1]["questions"][0]["photo"] = "allowed"  # q4: photos beside the failed item
+        version = factories.make_version(doc)
         location = factories.make_location(client)
         factories.make_client_channel(client)
         todo = factories.make_visit(client, evaluator, version, status="in_progress", location=location)
@@ -34,6 +37,13 @@ def screens(app, world):
         factories.answer(submitted, "q4", False, comment="Nobody asked who I was.")
         approved = factories.make_scored_visit(client, evaluator, version, status="approved", location=location)
         factories.answer(approved, "q6", "Friendly <b>staff</b>")
+        # photos: on the form being answered, on the one in review, and on the failed item of the approved one
+        questions = {q.key: q.id for q in version.questions()}
+        for visit, status in ((todo, "in_progress"), (submitted, "submitted"), (approved, "approved")):
+            visit.status = "in_progress"
+            make_photo(visit, evaluator, question_id=questions["q5"], caption="The counter")
+            make_photo(visit, evaluator, question_id=questions["q4"] if visit is approved else None, caption="")
+            visit.status = status
         db.session.commit()
         return {
             "todo": todo.id, "assigned": assigned.id, "submitted": submitted.id, "approved": approved.id,
@@ -120,6 +130,7 @@ def test_qa_review_screen(app, world, screens, new_page):
     page = new_page()
     page_login(page, "admin@t.example")
     page.goto(f"/admin/visits/{screens['submitted']}/review")
+    assert page.locator("main img").count() >= 2  # the photos are part of what is checked
     assert_accessible(page, "the QA review")
     assert_every_field_labelled(page)
     page.goto("/admin/review")
@@ -141,6 +152,7 @@ def test_client_dashboard_and_reports(app, world, screens, new_page, lang):
     page.goto(f"/reports/locations/{screens['location']}")
     assert_accessible(page, "the location report")
     page.goto(f"/reports/visits/{screens['approved']}")
+    assert page.locator("main img").count() >= 1
     assert_accessible(page, "the visit report")
 
 
