@@ -297,3 +297,22 @@ def test_client_screens_on_a_phone(app, world, screens, new_page):
         assert_accessible(page, f"{url} on a phone")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{url} is {width} px wide on a 360 px phone"
+
+
+def test_account_and_error_pages(world, new_page):
+    page = new_page(locale="en")
+    page.goto("/no-such-page")
+    assert_accessible(page, "the 404 page")
+    page_login(page, "eva@t.example")
+    for url in ("/", "/account", "/account/password"):
+        page.goto(url)
+        assert_accessible(page, url)
+        assert_every_field_labelled(page)
+    # a form sent back with errors names them next to the fields
+    page = new_page(locale="en")
+    page.goto("/login")
+    page.fill("input[name=email]", "nobody@t.example")
+    page.fill("input[name=password]", "wrong password")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert_accessible(page, "the login page with an error")

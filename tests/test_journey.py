@@ -145,15 +145,14 @@ def journey_server(s3_endpoint):
         "REDIS_URL": "",
     }
     env.pop("FLASK_APP", None)
-    bin_dir = Path(sys.executable).parent
-    migrate = subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+    migrate = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=180)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     port = free_port()
     log = instance / "gunicorn.log"
     with log.open("w") as log_file:
         proc = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
              "--timeout", "120", "--access-logfile", "-", "--error-logfile", "-", "wsgi:app"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
