@@ -198,27 +198,63 @@ def _split(f: Filters, score_col):
     )
 
 
-def overview(f: Filters, language: str) -> dict:
-    """Overall figure, dimensions, versions used: the head of every period report."""
+def visit_groups(f: Filters) -> list[tuple]:
+    """One aggregate over the visits of the period and the previous one, grouped finely enough for every
+    visit-level figure: (location_id, channel, version_id, current, sum of V, n, critical n).
+
+    Means are Σ V / n over these groups: the overall figure, per location, per channel and the versions
+    used all come from this one statement (one scan of the covering index on visits).
+    """
     prev = f.previous()
-    conds = _conditions(f, start=prev.start)
-    avg_now, n_now, avg_prev, n_prev = _split(f, Visit.score_overall)
-    row = db.session.execute(
-        select(avg_now, n_now, avg_prev, n_prev, func.count(case((Visit.score_critical_fail.is_(True)
-                                                                   & (Visit.visited_on >= f.start), Visit.id))))
-        .where(*conds)
-    ).one()
-    version_ids = db.session.scalars(
-        select(Visit.checklist_version_id).where(*_conditions(f)).distinct()
-    ).all()
+    current = case((Visit.visited_on >= f.start, 1), else_=0).label("is_current")
+    return [tuple(r) for r in db.session.execute(
+        select(Visit.location_id, Visit.channel, Visit.checklist_version_id, current, func.sum(Visit.score_overall),
+               func.count(Visit.id), func.count(case((Visit.score_critical_fail.is_(True), Visit.id))))
+        .where(*_conditions(f, start=prev.start))
+        .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, current)
+    ).all()]
+
+
+def _rollup(groups: list[tuple], key) -> dict:
+    """{key(row): [sum now, n now, sum before, n before, critical now]} over the visit groups."""
+    out: dict = {}
+    for row in groups:
+        acc = out.setdefault(key(row), [0.0, 0, 0.0, 0, 0])
+        total, n = float(row[4] or 0.0), int(row[5] or 0)
+        if row[3]:
+            acc[0] += total
+            acc[1] += n
+            acc[4] += int(row[6] or 0)
+        else:
+            acc[2] += total
+            acc[3] += n
+    return out
+
+
+def _figure(grader: Grader, acc) -> dict:
+    return grader.figure(acc[0] / acc[1] if acc[1] else None, acc[1], acc[2] / acc[3] if acc[3] else None)
+
+
+def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimension_change: bool = True) -> dict:
+    """Overall figure, dimensions, versions used: the head of every period report.
+
+    ``dimension_change=False`` skips the previous period's dimension means (the dashboard does not show them).
+    """
+    groups = visit_groups(f) if groups is None else groups
+    acc = _rollup(groups, lambda r: None).get(None, [0.0, 0, 0.0, 0, 0])
+    version_ids = sorted({r[2] for r in groups if r[3]})
     versions = _versions(version_ids) if version_ids else _versions([f.version_id])
     latest = versions[max(versions)] if versions else None
     grader = Grader(latest, language)
-    d_avg_now, d_n_now, d_avg_prev, d_n_prev = _split(f, VisitDimensionScore.score)
+    if dimension_change:
+        d_avg_now, d_n_now, d_avg_prev, _n = _split(f, VisitDimensionScore.score)
+        conds = _conditions(f, start=f.previous().start)
+    else:
+        d_avg_now, d_n_now, d_avg_prev = func.avg(VisitDimensionScore.score), func.count(Visit.id), None
+        conds = _conditions(f)
+    columns = [VisitDimensionScore.dimension, d_avg_now, d_n_now] + ([d_avg_prev] if dimension_change else [])
     dim_rows = db.session.execute(
-        select(VisitDimensionScore.dimension, d_avg_now, d_n_now, d_avg_prev)
-        .join(Visit, Visit.id == VisitDimensionScore.visit_id)
-        .where(*conds)
+        select(*columns).join(Visit, Visit.id == VisitDimensionScore.visit_id).where(*conds)
         .group_by(VisitDimensionScore.dimension)
     ).all()
     names = dimension_names(language)
@@ -229,12 +265,13 @@ def overview(f: Filters, language: str) -> dict:
         r = by_dim.get(code)
         if r is None and code not in DIMENSIONS:
             continue
-        fig = grader.figure(r[1] if r else None, r[2] if r else 0, r[3] if r else None)
+        previous = r[3] if r is not None and dimension_change else None
+        fig = grader.figure(r[1] if r else None, r[2] if r else 0, previous)
         dimensions.append({"code": code, "name": names.get(code, code), **fig})
     return {
-        "overall": grader.figure(row[0], row[1], row[2]),
-        "previous_n": int(row[3] or 0),
-        "critical_visits": int(row[4] or 0),
+        "overall": _figure(grader, acc),
+        "previous_n": acc[3],
+        "critical_visits": acc[4],
         "dimensions": dimensions,
         "versions": [
             {"id": v["id"], "number": v["number"], "title": tr(v["title"], language),
@@ -242,35 +279,28 @@ def overview(f: Filters, language: str) -> dict:
             for v in sorted(versions.values(), key=lambda v: v["id"])
         ],
         "grader": grader,
+        "groups": groups,
     }
 
 
-def by_location(f: Filters, grader: Grader, language: str) -> list[dict]:
-    prev = f.previous()
-    avg_now, n_now, avg_prev, _ = _split(f, Visit.score_overall)
-    rows = db.session.execute(
-        select(Visit.location_id, Location.name, Location.city, Location.region, avg_now, n_now, avg_prev)
-        .outerjoin(Location, Location.id == Visit.location_id)
-        .where(*_conditions(f, start=prev.start))
-        .group_by(Visit.location_id, Location.name, Location.city, Location.region)
-    ).all()
-    out = [
-        {"id": r[0], "name": r[1] or "", "city": r[2] or "", "region": r[3] or "", **grader.figure(r[4], r[5], r[6])}
-        for r in rows if r[5]
-    ]
+def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
+    groups = visit_groups(f) if groups is None else groups
+    sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1]}
+    ids = [k for k in sums if k is not None]
+    places = {r.id: r for r in db.session.execute(
+        select(Location.id, Location.name, Location.city, Location.region).where(Location.id.in_(ids)))} if ids else {}
+    out = []
+    for key, acc in sums.items():
+        place = places.get(key)
+        out.append({"id": key, "name": place.name if place else "", "city": (place.city if place else "") or "",
+                    "region": (place.region if place else "") or "", **_figure(grader, acc)})
     return _ranked(out)
 
 
-def by_channel(f: Filters, grader: Grader, language: str) -> list[dict]:
-    prev = f.previous()
-    avg_now, n_now, avg_prev, _ = _split(f, Visit.score_overall)
-    rows = db.session.execute(
-        select(Visit.channel, avg_now, n_now, avg_prev)
-        .where(*_conditions(f, start=prev.start))
-        .group_by(Visit.channel)
-    ).all()
-    out = [{"code": r[0], "name": channel_label(r[0]), **grader.figure(r[1], r[2], r[3])} for r in rows if r[2]]
-    return _ranked(out)
+def by_channel(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
+    groups = visit_groups(f) if groups is None else groups
+    sums = {k: v for k, v in _rollup(groups, lambda r: r[1]).items() if v[1]}
+    return _ranked([{"code": k, "name": channel_label(k), **_figure(grader, acc)} for k, acc in sums.items()])
 
 
 def _ranked(rows: list[dict]) -> list[dict]:
@@ -319,28 +349,50 @@ def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:
     return out
 
 
-def most_failed(f: Filters, language: str, limit: int = TOP_FAILED) -> list[dict]:
-    """Questions failed most often: failed count, included count and rate, by question key."""
-    failed = func.count(case((Answer.failed.is_(True), Answer.id)))
-    included = func.count(Answer.fraction)
+def most_failed(f: Filters, language: str, limit: int = TOP_FAILED, with_included: bool = True) -> list[dict]:
+    """Questions failed most often, by question key: failed count, and with ``with_included`` the number of
+    answers that counted (included) and the failure rate.
+
+    The failed counts read only failed answers (a partial index); the included counts are taken for the
+    listed questions only. The dashboard skips them: over a year of a large client that is millions of
+    answers, more than a dashboard request can afford.
+    """
     rows = db.session.execute(
-        select(Question.key, failed, included, func.max(Question.id), func.max(case((Question.critical.is_(True), 1),
-                                                                                       else_=0)))
-        .join(Answer, Answer.question_id == Question.id)
+        select(Answer.question_id, func.count())
         .join(Visit, Visit.id == Answer.visit_id)
-        .where(*_conditions(f))
-        .group_by(Question.key)
-        .having(failed > 0)
-        .order_by(failed.desc(), Question.key)
-        .limit(limit)
+        .where(*_conditions(f), Answer.failed)  # "failed", not "failed IS true": the partial index
+        .group_by(Answer.question_id)
     ).all()
-    prompts = _prompts([r[3] for r in rows], language)
-    return [
-        {"key": r[0], "prompt": prompts.get(r[3], r[0]), "failed": int(r[1]), "included": int(r[2]),
-         "rate": (100.0 * r[1] / r[2]) if r[2] else None,
-         "rate_display": display((100.0 * r[1] / r[2]) if r[2] else None), "critical": bool(r[4])}
-        for r in rows
-    ]
+    if not rows:
+        return []
+    meta = {r.id: r for r in db.session.execute(
+        select(Question.id, Question.key, Question.prompt, Question.critical).where(
+            Question.id.in_([r[0] for r in rows])))}
+    by_key: dict[str, dict] = {}
+    for question_id, count in rows:
+        q = meta[question_id]
+        item = by_key.setdefault(q.key, {"key": q.key, "failed": 0, "critical": False, "id": q.id,
+                                         "prompt": tr(q.prompt, language) or q.key})
+        item["failed"] += int(count)
+        item["critical"] = item["critical"] or bool(q.critical)
+        if q.id > item["id"]:  # the newest version's wording
+            item["id"], item["prompt"] = q.id, tr(q.prompt, language) or q.key
+    top = sorted(by_key.values(), key=lambda i: (-i["failed"], i["key"]))[:limit]
+    included: dict[str, int] = {}
+    if with_included and top:
+        included = dict(db.session.execute(
+            select(Question.key, func.count(Answer.id))
+            .join(Answer, Answer.question_id == Question.id).join(Visit, Visit.id == Answer.visit_id)
+            .where(*_conditions(f), Question.key.in_([i["key"] for i in top]), Answer.fraction.is_not(None))
+            .group_by(Question.key)
+        ).all())
+    out = []
+    for i in top:
+        n = included.get(i["key"]) if with_included else None
+        rate = 100.0 * i["failed"] / n if n else None
+        out.append({"key": i["key"], "prompt": i["prompt"], "failed": i["failed"], "included": n, "rate": rate,
+                    "rate_display": display(rate), "critical": i["critical"]})
+    return out
 
 
 def _prompts(question_ids, language: str) -> dict[int, str]:
@@ -358,7 +410,7 @@ def critical_failures(f: Filters, language: str, limit: int = MAX_CRITICAL, with
         .join(Answer, Answer.visit_id == Visit.id)
         .join(Question, Question.id == Answer.question_id)
         .outerjoin(Location, Location.id == Visit.location_id)
-        .where(*_conditions(f), Answer.failed.is_(True), Question.critical.is_(True))
+        .where(*_conditions(f), Answer.failed, Question.critical.is_(True))
         .order_by(Visit.visited_on.desc(), Visit.id.desc(), Question.position)
         .limit(limit)
     ).all()
@@ -392,17 +444,17 @@ def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
 
 
 def dashboard(f: Filters, language: str) -> dict:
-    head = overview(f, language)
-    grader = head["grader"]
+    head = overview(f, language, dimension_change=False)
+    grader, groups = head["grader"], head["groups"]
     return {
         **head,
         "filters": f,
         "period": period_label(f),
         "previous_period": period_label(f.previous()),
-        "locations": by_location(f, grader, language),
-        "channels": by_channel(f, grader, language),
+        "locations": by_location(f, grader, language, groups),
+        "channels": by_channel(f, grader, language, groups),
         "trend": trend(f, grader),
-        "most_failed": most_failed(f, language),
+        "most_failed": most_failed(f, language, with_included=False),
         "critical": critical_failures(f, language),
     }
 
@@ -618,7 +670,7 @@ def period_report(scope: str, f: Filters, language: str, subject: str) -> Report
     from flask_babel import gettext as _
 
     head = overview(f, language)
-    grader = head["grader"]
+    grader, groups = head["grader"], head["groups"]
     titles = {"location": _("Location report"), "channel": _("Channel report"), "client": _("Client summary")}
     report = Report(
         scope=scope, language=language, client_id=f.client_id, client_name=client_name(f.client_id),
@@ -632,16 +684,16 @@ def period_report(scope: str, f: Filters, language: str, subject: str) -> Report
     report.fix_first = _fix_first_period(failed_questions)
     report.sections = _section_means(f, grader, language)
     if scope == "client":
-        report.locations = by_location(f, grader, language)
-        report.channels = by_channel(f, grader, language)
+        report.locations = by_location(f, grader, language, groups)
+        report.channels = by_channel(f, grader, language, groups)
         report.heatmap = _heatmap_rows(f, grader, report.locations, report.channels, head["dimensions"])
         report.critical = critical_failures(f, language, limit=MAX_FAILED_ITEMS, with_photos=True)
         report.finding_groups = _group_findings(report.critical, failed_questions, scope)
     else:
         if scope == "location":
-            report.channels = by_channel(f, grader, language)
+            report.channels = by_channel(f, grader, language, groups)
         else:
-            report.locations = by_location(f, grader, language)
+            report.locations = by_location(f, grader, language, groups)
         report.failed_items = _failed_items(f, language)
         report.critical = [i for i in report.failed_items if i["critical"]]
         report.finding_groups = _group_findings(report.failed_items, failed_questions, scope)
@@ -763,7 +815,7 @@ def _failed_items(f: Filters, language: str, limit: int = MAX_FAILED_ITEMS) -> l
         .join(Answer, Answer.visit_id == Visit.id)
         .join(Question, Question.id == Answer.question_id)
         .outerjoin(Location, Location.id == Visit.location_id)
-        .where(*_conditions(f), Answer.failed.is_(True))
+        .where(*_conditions(f), Answer.failed)
         .order_by(Question.critical.desc(), Visit.visited_on.desc(), Visit.id.desc(), Question.position)
         .limit(limit)
     ).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import db, utcnow
@@ -22,6 +22,9 @@ class Answer(db.Model):
     __table_args__ = (
         UniqueConstraint("visit_id", "question_id"),
         Index("ix_answers_question_failed", "question_id", "failed"),
+        # failed answers only, by visit: "most failed" and failed items in reports (migration 3c5e1f0a7b21)
+        Index("ix_answers_failed_visit", "visit_id", "question_id", postgresql_where=text("failed"),
+              sqlite_where=text("failed")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

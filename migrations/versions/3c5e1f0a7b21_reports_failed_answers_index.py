@@ -1,0 +1,28 @@
+"""reports: partial index of failed answers by visit
+
+Revision ID: 3c5e1f0a7b21
+Revises: 9706c1d5f184
+Create Date: 2026-11-25 13:00:00
+
+The dashboard's "most failed questions" and the reports' failed items read failed answers
+only; with this index PostgreSQL reads them from the index alone (an index-only scan of a
+small fraction of the answers) instead of the whole answers table.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '3c5e1f0a7b21'
+down_revision = '9706c1d5f184'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.create_index('ix_answers_failed_visit', ['visit_id', 'question_id'], unique=False,
+                              postgresql_where=sa.text('failed'), sqlite_where=sa.text('failed'))
+
+
+def downgrade():
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_failed_visit')
