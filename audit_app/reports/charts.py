@@ -45,12 +45,17 @@ def inline(svg: str) -> str:
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1)
 
 
+def _literal(text) -> str:
+    """User text for matplotlib: a ``$`` would start mathtext (and ``$\\x$`` fail the whole report)."""
+    return str(text or "").replace("$", r"\$")
+
+
 def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4) -> str:
     """Horizontal bars of the dimension scores (0..100) coloured by grade, labelled with the figure (SVG)."""
     dims = [d for d in dimensions]
     fig = Figure(figsize=(width, 0.45 * max(len(dims), 1) + 0.6))
     ax = fig.add_subplot()
-    names = [d["name"] for d in dims][::-1]
+    names = [_literal(d["name"]) for d in dims][::-1]
     values = [d["score"] or 0 for d in dims][::-1]
     colours = [GRADE_COLOURS.get(d.get("grade_class"), "#4a5560") for d in dims][::-1]
     bars = ax.barh(names, values, color=colours, height=0.6)
@@ -66,7 +71,7 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4)
     ax.grid(axis="x", color="#e3e6e8", linewidth=0.6)
     ax.set_axisbelow(True)
     if title:
-        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_title(_literal(title), fontsize=10, loc="left")
     return _svg_text(fig)
 
 
