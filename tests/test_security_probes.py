@@ -247,6 +247,35 @@ def test_a_deactivated_users_session_is_logged_out(app, world, login_as, what):
     assert again.status_code != 302 or "/login" in again.headers.get("Location", "")
 
 
+# --- redirects after sign-in and the language switch ------------------------------------------------
+
+OFFSITE = ["//evil.example/", "/\\evil.example/", "/\\/evil.example/", "\\\\evil.example", "https://evil.example/",
+           "http:evil.example", "/%5Cevil.example", " //evil.example", "/\t/evil.example", "javascript:alert(1)",
+           "\x00//evil.example"]
+
+
+def _offsite(location: str) -> bool:
+    from urllib.parse import urljoin, urlsplit
+
+    # what a browser does with it: backslashes are slashes, tabs and newlines vanish
+    cleaned = location.replace("\\", "/").replace("\t", "").replace("\n", "").replace("\r", "").strip()
+    target = urlsplit(urljoin("http://localhost/login", cleaned))
+    return target.netloc not in ("", "localhost") or target.scheme not in ("http", "https")
+
+
+def test_no_open_redirect_after_sign_in_or_language_switch(app, world, browser):
+    for target in OFFSITE:
+        b = type(browser)(app)
+        response = b.client.post("/login?next=" + __import__("urllib.parse").parse.quote(target, safe=""),
+                                 data={"csrf_token": b.token(), "email": world.emails["admin"],
+                                       "password": __import__("tests.conftest").conftest.PASSWORD})
+        assert response.status_code == 302
+        assert not _offsite(response.headers["Location"]), (target, response.headers["Location"])
+        switched = b.post("/language", {"language": "en", "next": target})
+        assert switched.status_code in (302, 303)
+        assert not _offsite(switched.headers["Location"]), (target, switched.headers["Location"])
+
+
 # --- path tricks in photo keys --------------------------------------------------------------------
 
 BAD_KEYS = [
@@ -364,7 +393,12 @@ def evil_world(app, world):
         evaluator, admin = db.session.merge(world.evaluator), db.session.merge(world.admin)
         location = factories.make_location(client, name="Branch " + EVIL[:90], city="City " + EVIL[:40],
                                            region="Region " + EVIL[:40])
-        version = factories.make_version(_evil_doc())
+        from audit_app.checklists.operations import add_dimension
+
+        add_dimension("evil", {"en": "Dim <b>bold</b> $\\nope{$ costs $5", "fi": "Dim <b>bold</b> $\\nope{$"})
+        doc = _evil_doc()
+        doc["sections"][1]["dimension"] = "evil"
+        version = factories.make_version(doc)
         visit = factories.make_visit(client, evaluator, version, status="in_progress", location=location,
                                      channel="in_person", scenario="Scenario " + EVIL)
         for key, value in {**factories.WORKED_EXAMPLE, "q6": "Text answer " + EVIL, "q7": "good"}.items():
