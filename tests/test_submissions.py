@@ -132,6 +132,8 @@ def test_save_answer_and_last_writer_wins(app, login_as, visit_ids):
     ("q1", {"value": True, "question_id": "1"}),
     ("q1", {"value": True, "question_id": True}),
     ("q1", {"value": True, "question_id": 999999}),
+    ("q1", {"value": True, "question_id": 10**25}),   # beyond any id: "not found", not a database error
+    ("q1", {"value": True, "question_id": -(2**63)}),
     ("q1", {"value": True, "client_id": ["x"]}),
 ])
 def test_bad_answers_are_refused(app, login_as, visit_ids, key, payload):
@@ -339,6 +341,9 @@ def test_review_of_another_tenant_and_missing_visit(login_as, visit_ids):
     r = admin.post(f"/admin/visits/{visit_ids['visit']}/correct",
                    {"question_id": visit_ids["other_q"]["q1"], "value": "yes", "reason": "x"})
     assert r.status_code in (400, 409)
+    r = admin.post(f"/admin/visits/{visit_ids['visit']}/correct", {"question_id": 10**25, "value": "yes", "reason": "x"})
+    assert r.status_code in (400, 409)
+    assert admin.get(f"/admin/visits/{10**25}/review").status_code == 404
 
 
 def test_question_ids_are_per_version(app, visit_ids):

@@ -567,3 +567,24 @@ def test_client_never_sees_the_evaluator(app, world, login_as):
         assert client.get(url).status_code == 403, url
     # another organisation's client learns nothing, not even that the visit exists
     assert login_as("other_client").get(f"/reports/visits/{vid}").status_code == 404
+
+
+def test_ids_beyond_any_database_id_are_refused_not_500(app, admin, setup):
+    """An id larger than the database's integers is a 400 (form) or a 404 (URL), never a 500."""
+    s, huge = setup, "9" * 25
+    for field in ("location_id", "client_channel_id", "checklist_version_id", "evaluator_id"):
+        r = admin.post(f"/admin/visits/new?client_id={s['a']}", visit_data(s, **{field: huge}))
+        assert r.status_code == 400, field
+    assert admin.post(f"/admin/visits/new?client_id={huge}", visit_data(s)).status_code == 404
+    wave = {"name": "W", "checklist_version_id": s["published"], "period_start": TODAY.isoformat(),
+            "period_end": TODAY.isoformat(), "channels": ["phone"], "evaluator_ids": [s["evaluator"]]}
+    for field in ("location_ids", "evaluator_ids", "checklist_version_id"):
+        r = admin.post(f"/admin/waves/new?client_id={s['a']}", {**wave, field: [huge]})
+        assert r.status_code == 400, field
+    for query in (f"client_id={huge}", f"evaluator_id={huge}", "client_id=-1"):
+        assert admin.get(f"/admin/visits?{query}").status_code == 400, query
+    for url in (f"/admin/visits/{huge}", f"/admin/visits/{huge}/edit", f"/admin/locations/{huge}",
+                f"/admin/channels/{huge}", f"/admin/clients/{huge}/locations", f"/admin/clients/{huge}/channels"):
+        assert admin.get(url).status_code == 404, url
+    with app.app_context():
+        assert count(Visit) == 0 and count(Wave) == 0

@@ -18,6 +18,9 @@ PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 ROLES = ("admin", "evaluator", "client")
 
+#: the largest primary key: ids are 32-bit integers in PostgreSQL
+MAX_ID = 2**31 - 1
+
 #: endpoints of extensions that serve static files
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 
@@ -84,6 +87,8 @@ def get_for_client(model, object_id, user=None):
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
+        abort(404)
+    if not 0 < object_id <= MAX_ID:  # the database would refuse it (a 500), not find it
         abort(404)
     obj = db.session.get(model, object_id)
     if obj is None or not user.is_authenticated or not obj.visible_to(user):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..checklists.models import Dimension, Question, Section, tr
+from ..core.access import MAX_ID
 from ..core.models import db
 from ..scoring import display, grade
 from ..visits.models import Visit
@@ -38,8 +39,8 @@ def answers_by_question(visit: Visit) -> dict[int, Answer]:
 
 def question_in_visit(visit: Visit, question_id) -> Question | None:
     """The question with this id if it belongs to the visit's checklist version, else None."""
-    if isinstance(question_id, bool) or not isinstance(question_id, int):
-        return None
+    if isinstance(question_id, bool) or not isinstance(question_id, int) or not 0 < question_id <= MAX_ID:
+        return None  # an id out of range would be a database error, not "not found"
     question = db.session.get(Question, question_id)
     if question is None or question.version_id != visit.checklist_version_id:
         return None

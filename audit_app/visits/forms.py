@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.access import MAX_ID
 from .queries import channel_choices, status_choices
 
 
@@ -32,11 +33,20 @@ def _max(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
 
+def _id(value) -> int:
+    """Coerce an id; non-numbers and numbers out of the id range raise ValueError (a form error):
+    a larger id never reaches a query, where it would be a database error (500), not "not found"."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("id out of range")
+    return number
+
+
 def _int_or_zero(value) -> int:
-    """Coerce a select's value to an int; empty means 0 (none). Non-numbers raise ValueError."""
+    """Coerce a select's value to an id; empty means 0 (none). Non-numbers raise ValueError."""
     if value in (None, "", "None"):
         return 0
-    return int(value)
+    return _id(value)
 
 
 class LocationForm(FlaskForm):
@@ -111,7 +121,7 @@ class IntListField(SelectMultipleField):
     """Checkbox lists of ids; non-numbers are a form error, unknown ids are the operation's concern."""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, coerce=int, validate_choice=False, **kwargs)
+        super().__init__(*args, coerce=_id, validate_choice=False, **kwargs)
 
 
 class WaveForm(FlaskForm):
