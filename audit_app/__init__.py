@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)
 
+    _bound_url_ids(app)
     _register_blueprints(app)
     _register_hooks(app)
 
@@ -70,6 +71,18 @@ def _migrations_dir():
     from .config import PROJECT_ROOT
 
     return PROJECT_ROOT / "migrations"
+
+
+def _bound_url_ids(app: Flask) -> None:
+    """``<int:...>`` in a URL matches only ids a database column can hold, so a huge id is a 404
+    rather than a database error (PostgreSQL's integer is 32 bits)."""
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def _register_blueprints(app: Flask) -> None:

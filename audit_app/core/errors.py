@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
@@ -64,6 +65,14 @@ def register_error_handlers(app) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         return render_error(exc.status, exc.message)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def out_of_range(exc):
+        # a number from the request that the database cannot hold (e.g. an id past 2**31)
+        db.session.rollback()
+        app.logger.info("value out of range for the database: %s", exc)
+        return render_error(400)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
