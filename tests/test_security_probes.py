@@ -93,6 +93,53 @@ def test_ids_that_do_not_exist_are_404_for_everyone(app, world, login_as, role):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("role", ["admin", "evaluator", "client"])
+def test_ids_too_large_for_the_database_are_404_not_500(app, world, login_as, role):
+    browser = login_as(role)
+    failures = []
+    for rule in _id_rules(app):
+        declared, make_args, *_ = RULES[rule.endpoint]
+        with app.app_context():
+            kwargs = make_args(world)
+        for name, value in kwargs.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            for big in (2**31, 2**63, 2**70):
+                url = _url(app, rule.endpoint, **kwargs).replace(f"/{value}", f"/{big}", 1)
+                code = _request(browser, rule, url).status_code
+                if code not in (403, 404):
+                    failures.append(f"{rule.endpoint} with {name}={big} as {role}: {code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_numbers_too_large_for_the_database_in_bodies_and_queries_are_400_not_500(app, world, login_as):
+    from audit_app.extensions import db
+
+    with app.app_context():
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator),
+                                            status="submitted")
+        open_visit = factories.make_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator),
+                                          factories.make_version(), status="in_progress")
+        db.session.commit()
+        visit_id, open_id = visit.id, open_visit.id
+    eva, admin = login_as("evaluator"), login_as("admin")
+    for big in (2**31, 2**63, 2**70):
+        saved = eva.post_json(_url(app, "submissions.save_answer", visit_id=open_id),
+                              {"question_id": big, "value": True})
+        assert saved.status_code == 400, (big, saved.status_code)
+        uploaded = eva.post(_url(app, "evidence.upload", visit_id=open_id),
+                            {"file": (io.BytesIO(jpeg_bytes()), "p.jpg"), "question_id": str(big)},
+                            content_type="multipart/form-data", headers={"Accept": "application/json"})
+        assert uploaded.status_code == 400, (big, uploaded.status_code)
+        corrected = admin.post(_url(app, "submissions.correct", visit_id=visit_id),
+                               {"question_id": str(big), "value": "yes", "reason": "probe"})
+        assert corrected.status_code in (400, 404), (big, corrected.status_code)
+        for url in (f"/admin/visits?client_id={big}&evaluator_id={big}", f"/admin/visits?page={big}",
+                    _url(app, "submissions.form", visit_id=visit_id) + f"?section={big}"):
+            assert admin.get(url).status_code in (200, 400), url
+        assert eva.get(_url(app, "submissions.form", visit_id=open_id) + f"?section={big}").status_code == 200
+
+
 def test_ids_of_one_tenant_mixed_into_another_tenants_url_are_404(app, world, login_as):
     """An admin (who may see both) still cannot pair client B with client A's visit or location."""
     from audit_app.extensions import db
