@@ -321,6 +321,13 @@ def build_checklist(page, lang: str) -> None:
             no_problems(page)
             assert (q["en"] if lang == "en" else q["fi"]) in page.inner_text("main")
 
+    # the preview shows the draft as the evaluator will see it
+    page.goto(version_url + "/preview?channel=in_person")
+    preview = page.inner_text("main")
+    for *_, questions in sections:
+        for q in questions:
+            assert (q["en"] if lang == "en" else q["fi"]) in preview
+
     # publish
     page.goto(version_url)
     publish = page.get_by_role("button", name=TEXTS[lang]["publish"])
@@ -405,6 +412,7 @@ def _journey(j: Journey, lang: str) -> None:
     with eva.expect_navigation():
         eva.get_by_role("button", name=t["start"]).click()
     eva.wait_for_selector("#sq-form[data-ready=true]")
+    assert eva.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     q = {el.get_attribute("data-key") or el.get_attribute("data-question-key"): el.get_attribute("data-question-id")
          for el in eva.locator("[data-question-id][data-kind]").all()}
     eva.click(f"label[for='q-{q['answered']}-yes']")
