@@ -444,3 +444,20 @@ def test_admin_flows_end_to_end(app, world, login_as):
     assert client.get(f"/reports/visits/{first_id}").status_code == 404
     review = admin.get(f"/admin/visits/{vid}/review").get_data(as_text=True)
     assert "Approved" in review[review.index('id="audit-trail"'):]
+
+
+def test_nul_characters_are_dropped(app, login_as, visit_ids):
+    """A NUL pasted into a comment or text answer is dropped: no database error, no answer retried forever."""
+    b = login_as("evaluator")
+    vid, q = visit_ids["visit"], visit_ids["q"]
+    assert save(b, vid, q["q1"], True, comment="Good\x00 service").status_code == 200
+    assert save(b, vid, q["q6"], "Fri\x00endly").status_code == 200
+    assert (stored(app, vid, q["q1"]).comment, stored(app, vid, q["q6"]).value) == ("Good service", "Friendly")
+    answer_all(b, visit_ids)
+    assert b.post(f"/visits/{vid}/submit").status_code == 302
+    admin = login_as("admin")
+    r = admin.post(f"/admin/visits/{vid}/correct", {"question_id": q["q4"], "value": "yes", "reason": "Chec\x00ked"})
+    assert r.status_code == 302
+    assert admin.post(f"/admin/visits/{vid}/return", {"comment": "Ag\x00ain"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Visit, vid).return_comment == "Again"

@@ -588,3 +588,16 @@ def test_ids_beyond_any_database_id_are_refused_not_500(app, admin, setup):
         assert admin.get(url).status_code == 404, url
     with app.app_context():
         assert count(Visit) == 0 and count(Wave) == 0
+
+
+def test_nul_characters_are_dropped_not_a_database_error(app, admin, setup):
+    """PostgreSQL refuses NUL in text; a pasted one is dropped instead of failing the save."""
+    s = setup
+    assert admin.post(f"/admin/clients/{s['a']}/locations/new", {"name": "Pasi\x00la"}).status_code == 302
+    assert admin.post(f"/admin/clients/{s['a']}/channels/new",
+                      {"channel": "email", "label": "Mail\x00", "contact": "a\x00@b.example"}).status_code == 302
+    assert admin.post(f"/admin/visits/new?client_id={s['a']}", visit_data(s, scenario="Ask\x00 nicely.")).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Location.name).where(Location.name == "Pasila"))
+        assert db.session.scalar(select(ClientChannel.contact).where(ClientChannel.label == "Mail")) == "a@b.example"
+        assert db.session.scalar(select(Visit.scenario)) == "Ask nicely."

@@ -198,6 +198,11 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
     starts it. Answers changed after the visit was returned are kept in the audit trail.
     """
     _require_editable(visit)
+    # NUL characters: no database text column takes them (PostgreSQL refuses, a 500 and an answer
+    # the phone would retry forever); they are never meant, so they are dropped
+    comment = comment.replace("\x00", "")
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
     validate_answer(visit, question, value, na)
     if len(comment) > MAX_COMMENT:
         raise AnswerRejected(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT),
@@ -337,7 +342,7 @@ def correct_answer(visit: Visit, question: Question | None, user, *, value, na: 
         if visit.status == "approved":
             raise NotAllowed(_("This visit has been approved; its scores are frozen."))
         raise NotAllowed(_("Only a submitted visit can be corrected."))
-    reason = (reason or "").strip()
+    reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise DomainError(_("Give a reason for the correction."), field="reason")
     if len(reason) > MAX_COMMENT:
@@ -361,7 +366,7 @@ def correct_answer(visit: Visit, question: Question | None, user, *, value, na: 
 
 def return_visit(visit: Visit, user, comment: str) -> None:
     lock_visit(visit)
-    comment = (comment or "").strip()
+    comment = (comment or "").replace("\x00", "").strip()
     if not comment:
         raise DomainError(_("Write a comment for the evaluator."), field="comment")
     if len(comment) > MAX_COMMENT:
@@ -383,7 +388,7 @@ def approve_visit(visit: Visit, user) -> None:
 
 def reject_visit(visit: Visit, user, reason: str) -> None:
     lock_visit(visit)
-    reason = (reason or "").strip()
+    reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise DomainError(_("Give a reason for rejecting the visit."), field="reason")
     if len(reason) > MAX_COMMENT:

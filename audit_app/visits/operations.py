@@ -79,8 +79,13 @@ def transition(visit: Visit, to: str, *, today: date | None = None) -> Visit:
 LOCATION_LIMITS = {"name": 160, "address": 255, "city": 120, "region": 120}
 
 
+def _no_nul(value) -> str:
+    """The text without NUL characters, which no database text column takes (a 500, not a message)."""
+    return str(value or "").replace("\x00", "")
+
+
 def _clean(value) -> str:
-    return " ".join(str(value or "").split())
+    return " ".join(_no_nul(value).split())
 
 
 def _field_names() -> dict[str, str]:
@@ -239,7 +244,7 @@ def import_locations(client: Client, text: str) -> ImportReport:
 def _channel_fields(channel: str, label: str, contact: str) -> dict[str, str]:
     if channel not in CHANNELS:
         raise DomainError(_("Choose a channel from the list."), field="channel")
-    label, contact = _clean(label), (contact or "").strip()
+    label, contact = _clean(label), _no_nul(contact).strip()
     if not label:
         raise DomainError(_("The label is required."), field="label")
     if len(label) > 160:
@@ -298,7 +303,7 @@ def _check_window(due_from: date | None, due_to: date | None, *, to_field: str =
 
 
 def _check_scenario(scenario: str) -> str:
-    scenario = (scenario or "").strip()
+    scenario = _no_nul(scenario).strip()
     if len(scenario) > SCENARIO_MAX:
         raise DomainError(
             _("%(field)s is too long (at most %(max)d characters).", field=_("Scenario"), max=SCENARIO_MAX),
