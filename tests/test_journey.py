@@ -486,12 +486,16 @@ def _journey(j: Journey, lang: str) -> None:
     j.login(client, "client")
     client.goto("/dashboard")
     main = client.inner_text("main")
-    assert EXPECTED in main and t["grade"] in main, main
+    assert client.inner_text("[data-testid=overall]").strip() == EXPECTED, main
+    assert t["grade"] in main, main
+    # the dimension scores: reachability = S1 = 87.5, empathy = S2 = 33.3
+    assert "87.5" in main and "33.3" in main, main
     assert "Eeva" not in client.content() and "Secretshopper" not in client.content()
     with client.expect_navigation():
         client.locator("main a[href*='/reports/locations/']", has_text=location_name).first.click()
     main = client.inner_text("main")
-    assert location_name in main and EXPECTED in main and t["grade"] in main, main
+    assert client.inner_text(".score-hero").strip() == EXPECTED, main
+    assert location_name in main and t["grade"] in main, main
     assert "Secretshopper" not in client.content()
     with client.expect_navigation():
         client.locator("form[action*='/pdf/location/'] button[type=submit]").click()
@@ -504,6 +508,7 @@ def _journey(j: Journey, lang: str) -> None:
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
     assert EXPECTED in text, text[:2000]
+    assert "87.5" in text and "33.3" in text, text[:3000]  # the dimension scores
     assert t["grade"] in text
     assert location_name in text
     assert "Secretshopper" not in text
