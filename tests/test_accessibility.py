@@ -235,7 +235,12 @@ def test_admin_screens(app, world, screens, new_page):
         f"/admin/checklists/versions/{vid}/preview?channel=phone",
         "/admin/visits", f"/admin/visits/new?client_id={screens['client']}", f"/admin/visits/{screens['approved']}",
         f"/admin/clients/{screens['client']}/locations/new", f"/admin/clients/{screens['client']}/channels/new",
-        "/admin/waves/new",
+        "/admin/waves/new", f"/admin/waves/new?client_id={screens['client']}",
+        "/admin/users", "/admin/users/new", "/admin/clients", "/admin/clients/new", "/admin/dimensions",
+        "/admin/checklists/import", "/admin/locations-and-channels",
+        f"/admin/clients/{screens['client']}/locations", f"/admin/clients/{screens['client']}/channels",
+        f"/admin/clients/{screens['client']}/locations/import", "/dashboard", f"/reports/clients/{screens['client']}/summary",
+        f"/reports/clients/{screens['client']}/logo",
     ]
     for url in urls:
         page.goto(url)
@@ -316,3 +321,20 @@ def test_account_and_error_pages(world, new_page):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert_accessible(page, "the login page with an error")
+
+
+def test_review_decision_with_the_keyboard_alone(app, world, screens, new_page):
+    page = new_page(locale="en")
+    page_login(page, "admin@t.example")
+    page.goto(f"/admin/visits/{screens['submitted']}/review")
+    tab_to(page, "#return-comment")
+    page.keyboard.type("Please check the identity question.")
+    tab_to(page, "form[action$='/return'] button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    with app.app_context():
+        from audit_app.visits.models import Visit
+
+        db.session.remove()
+        visit = db.session.get(Visit, screens["submitted"])
+        assert visit.status == "returned" and visit.return_comment == "Please check the identity question."
