@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from audit_app.checklists import operations as checklist_ops
+from audit_app.checklists.models import ChecklistVersion
 from audit_app.core.errors import DomainError, NotAllowed
 from audit_app.extensions import db
 from audit_app.visits import operations
@@ -481,7 +482,7 @@ def test_visit_list_filters(app, world, admin, setup):
         assert r.status_code == 200, r.get_data(as_text=True)[:300]
         return visit_ids_in(r.get_data(as_text=True))
 
-    # soonest due first
+    # open visits first, soonest due first
     assert listed() == [ids["a_eva_soon"], ids["b_eva_mid"], ids["a_evan_late"]]
     assert listed(f"?client_id={s['a']}") == [ids["a_eva_soon"], ids["a_evan_late"]]
     assert listed("?status=submitted") == [ids["a_evan_late"]]
@@ -490,6 +491,19 @@ def test_visit_list_filters(app, world, admin, setup):
     assert listed(f"?due_to={(TODAY + timedelta(days=25)).isoformat()}") == [ids["a_eva_soon"], ids["b_eva_mid"]]
     assert listed(f"?client_id={s['b']}&status=in_progress&evaluator_id={s['evaluator']}") == [ids["b_eva_mid"]]
     assert listed(f"?client_id={s['b']}&status=approved") == []
+    # closed visits come after the open ones, the latest due first
+    with app.app_context():
+        version = db.session.scalars(select(Visit.checklist_version_id)).first()
+        closed = []
+        for days, status in ((-60, "approved"), (-5, "rejected"), (-30, "approved")):
+            visit = factories.make_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator),
+                                         db.session.get(ChecklistVersion, version), status=status)
+            visit.due_to = TODAY + timedelta(days=days)
+            closed.append(visit)
+        db.session.commit()
+        old, rejected, recent = (v.id for v in closed)
+    assert listed() == [ids["a_eva_soon"], ids["b_eva_mid"], ids["a_evan_late"], rejected, recent, old]
+    assert listed("?status=approved") == [recent, old]
     # bad filter values: a 400 with the form, never a 500
     for query in ("?status=bogus", "?due_from=yesterday", "?client_id=abc", "?evaluator_id=1.5"):
         assert admin.get("/admin/visits" + query).status_code == 400, query

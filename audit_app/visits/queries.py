@@ -33,6 +33,8 @@ STATUS_LABELS = {
 
 #: the statuses an evaluator still sees in "My visits"
 OPEN_STATUSES = ("assigned", "in_progress", "submitted", "returned")
+#: visits whose work is over
+CLOSED_STATUSES = ("approved", "rejected")
 
 
 def channel_label(code: str | None) -> str:
@@ -116,8 +118,9 @@ def filter_visits(
     due_from: date | None = None,
     due_to: date | None = None,
 ) -> Select:
-    """Visits matching the filters, soonest due first. ``due_from``/``due_to`` bound the due date
-    (the end of the visit's due window). Returns a statement to paginate."""
+    """Visits matching the filters: open visits first, soonest due first; then the closed ones
+    (approved, rejected), latest due first. ``due_from``/``due_to`` bound the due date (the end of
+    the visit's due window). Returns a statement to paginate."""
     stmt = select(Visit)
     if client_id:
         stmt = stmt.where(Visit.client_id == client_id)
@@ -129,7 +132,9 @@ def filter_visits(
         stmt = stmt.where(Visit.due_to >= due_from)
     if due_to:
         stmt = stmt.where(Visit.due_to <= due_to)
-    return _with_relations(stmt.order_by(Visit.due_to, Visit.id))
+    closed = Visit.status.in_(CLOSED_STATUSES)
+    open_due = case((closed, None), else_=Visit.due_to)  # NULL for closed visits: ordered by the next key
+    return _with_relations(stmt.order_by(case((closed, 1), else_=0), open_due, Visit.due_to.desc(), Visit.id))
 
 
 def visit_page(page: int = 1, per_page: int = 50, **filters):
