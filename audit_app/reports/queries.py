@@ -198,20 +198,31 @@ def _split(f: Filters, score_col):
     )
 
 
-def visit_groups(f: Filters) -> list[tuple]:
-    """One aggregate over the visits of the period and the previous one, grouped finely enough for every
-    visit-level figure: (location_id, channel, version_id, current, sum of V, n, critical n).
+def _trend_start(f: Filters) -> date:
+    """The first day of the TREND_MONTHS months ending with the period."""
+    first = date(f.end.year, f.end.month, 1)
+    for _ in range(TREND_MONTHS - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
 
-    Means are Σ V / n over these groups: the overall figure, per location, per channel and the versions
-    used all come from this one statement (one scan of the covering index on visits).
+
+def visit_groups(f: Filters) -> list[tuple]:
+    """One aggregate over the visits of the period, the previous one and the trend's months, grouped finely
+    enough for every visit-level figure: (location_id, channel, version_id, month, period, sum of V, n,
+    critical n), where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
+
+    Means are Σ V / n over these groups: the overall figure, per location, per channel, per month and the
+    versions used all come from this one statement (one scan of the visits).
     """
     prev = f.previous()
-    current = case((Visit.visited_on >= f.start, 1), else_=0).label("is_current")
+    period = case((Visit.visited_on >= f.start, 1), (Visit.visited_on >= prev.start, 0), else_=2).label("period")
+    month = _month_expr().label("month")
     return [tuple(r) for r in db.session.execute(
-        select(Visit.location_id, Visit.channel, Visit.checklist_version_id, current, func.sum(Visit.score_overall),
-               func.count(Visit.id), func.count(case((Visit.score_critical_fail.is_(True), Visit.id))))
-        .where(*_conditions(f, start=prev.start))
-        .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, current)
+        select(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period,
+               func.sum(Visit.score_overall), func.count(),
+               func.count(case((Visit.score_critical_fail.is_(True), 1))))
+        .where(*_conditions(f, start=min(prev.start, _trend_start(f))))
+        .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period)
     ).all()]
 
 
@@ -219,12 +230,14 @@ def _rollup(groups: list[tuple], key) -> dict:
     """{key(row): [sum now, n now, sum before, n before, critical now]} over the visit groups."""
     out: dict = {}
     for row in groups:
+        if row[4] == 2:
+            continue
         acc = out.setdefault(key(row), [0.0, 0, 0.0, 0, 0])
-        total, n = float(row[4] or 0.0), int(row[5] or 0)
-        if row[3]:
+        total, n = float(row[5] or 0.0), int(row[6] or 0)
+        if row[4] == 1:
             acc[0] += total
             acc[1] += n
-            acc[4] += int(row[6] or 0)
+            acc[4] += int(row[7] or 0)
         else:
             acc[2] += total
             acc[3] += n
@@ -242,7 +255,7 @@ def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimen
     """
     groups = visit_groups(f) if groups is None else groups
     acc = _rollup(groups, lambda r: None).get(None, [0.0, 0, 0.0, 0, 0])
-    version_ids = sorted({r[2] for r in groups if r[3]})
+    version_ids = sorted({r[2] for r in groups if r[4] == 1})
     versions = _versions(version_ids) if version_ids else _versions([f.version_id])
     latest = versions[max(versions)] if versions else None
     grader = Grader(latest, language)
@@ -320,18 +333,17 @@ def channel_label(code: str | None) -> str:
     return str(labels.get(code, code or ""))
 
 
-def trend(f: Filters, grader: Grader) -> list[dict]:
+def trend(f: Filters, grader: Grader, groups: list[tuple] | None = None) -> list[dict]:
     """Mean score per month over the TREND_MONTHS months ending with the period."""
-    first = date(f.end.year, f.end.month, 1)
-    for _ in range(TREND_MONTHS - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    month = _month_expr().label("month")
-    rows = db.session.execute(
-        select(month, func.avg(Visit.score_overall), func.count(Visit.id))
-        .where(*_conditions(f, start=first))
-        .group_by(month).order_by(month)
-    ).all()
-    return [{"month": r[0], **grader.figure(r[1], r[2])} for r in rows]
+    groups = visit_groups(f) if groups is None else groups
+    first = _trend_start(f).strftime("%Y-%m")
+    months: dict[str, list] = {}
+    for row in groups:
+        if row[3] >= first:
+            acc = months.setdefault(row[3], [0.0, 0])
+            acc[0] += float(row[5] or 0.0)
+            acc[1] += int(row[6] or 0)
+    return [{"month": m, **grader.figure(acc[0] / acc[1], acc[1])} for m, acc in sorted(months.items()) if acc[1]]
 
 
 def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:
@@ -453,7 +465,7 @@ def dashboard(f: Filters, language: str) -> dict:
         "previous_period": period_label(f.previous()),
         "locations": by_location(f, grader, language, groups),
         "channels": by_channel(f, grader, language, groups),
-        "trend": trend(f, grader),
+        "trend": trend(f, grader, groups),
         "most_failed": most_failed(f, language, with_included=False),
         "critical": critical_failures(f, language),
     }
@@ -470,8 +482,10 @@ def filter_options(client_id: int, language: str) -> dict:
         select(Location.id, Location.name, Location.region).where(Location.client_id == client_id)
         .order_by(Location.name)
     ).all()
+    # versions that have a visit of this client: one index probe per version, not a scan of the visits
     version_ids = db.session.scalars(
-        select(Visit.checklist_version_id).where(Visit.client_id == client_id).distinct()
+        select(ChecklistVersion.id).where(select(Visit.id).where(
+            Visit.checklist_version_id == ChecklistVersion.id, Visit.client_id == client_id).exists())
     ).all()
     versions = _versions(version_ids)
     return {
@@ -676,7 +690,7 @@ def period_report(scope: str, f: Filters, language: str, subject: str) -> Report
         scope=scope, language=language, client_id=f.client_id, client_name=client_name(f.client_id),
         title=titles[scope], subject=subject, period=period_label(f), filters=f, overall=head["overall"],
         dimensions=head["dimensions"], previous_period=period_label(f.previous()), versions=head["versions"],
-        critical_visits=head["critical_visits"], trend=trend(f, grader), grade_bands=grader.band_list(),
+        critical_visits=head["critical_visits"], trend=trend(f, grader, groups), grade_bands=grader.band_list(),
         previous_n=head["previous_n"],
     )
     failed_questions = most_failed(f, language, limit=MAX_FAILED_QUESTIONS)

@@ -68,7 +68,10 @@ class Wave(TimestampMixin, TenantMixin, db.Model):
 class Visit(TimestampMixin, TenantMixin, db.Model):
     __tablename__ = "visits"
     __table_args__ = (
-        Index("ix_visits_client_status_visited", "client_id", "status", "visited_on"),
+        # PostgreSQL: covering the report aggregates (an index-only scan; migration 3c5e1f0a7b21)
+        Index("ix_visits_client_status_visited", "client_id", "status", "visited_on",
+              postgresql_include=["id", "score_overall", "location_id", "channel", "checklist_version_id",
+                                  "score_critical_fail"]),
         Index("ix_visits_evaluator_status", "evaluator_id", "status"),
     )
 
