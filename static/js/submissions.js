@@ -241,8 +241,14 @@
     })).then(updateState);
   }
 
+  // the last answer written for each question (value, N/A, comment): a text field's "change" on
+  // blur repeats what its "input" events already saved, and is skipped
+  var lastWritten = {};
+  function fingerprint(w) { return JSON.stringify([w.value, w.na, w.comment]); }
+
   function changed(b, debounce) {
     var w = state(b);
+    lastWritten[String(w.question_id)] = fingerprint(w);
     w.answered_at = new Date().toISOString();
     w.client_id = uuid();
     writePending(w);
@@ -271,6 +277,9 @@
     var role = roleOf(el);
     var b = role && el.closest(".sq-question");
     if (!b) return;
+    if (el.type !== "radio" && el.type !== "checkbox" && lastWritten[b.dataset.questionId] === fingerprint(state(b))) {
+      return;  // already written by the input events
+    }
     if (role === "na" && el.checked) {
       var inputs = valueInputs(b);
       for (var i = 0; i < inputs.length; i++) {
