@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import AWS_ENV, CHROMIUM, CHROMIUM_ARGS, IN_CI, free_port, make_s3_storage, require_service
+from .conftest import AWS_ENV, free_port, make_s3_storage, require_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -167,20 +167,6 @@ def journey_server(s3_endpoint):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser_engine():
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required in CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        engine = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield engine
-        engine.close()
 
 
 def seed(env: dict, lang: str) -> None:
@@ -341,10 +327,10 @@ def build_checklist(page, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["fi", "en"])
-def test_three_roles_end_to_end(journey_server, browser_engine, lang):
+def test_three_roles_end_to_end(journey_server, chromium, lang):
     base, env, log = journey_server
     seed(env, lang)
-    j = Journey(browser_engine, base, lang, log)
+    j = Journey(chromium, base, lang, log)  # the session's browser: one Playwright per process
     try:
         _journey(j, lang)
     finally:
