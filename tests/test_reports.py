@@ -320,6 +320,10 @@ def test_pdf_is_tagged_and_a4(data, login_as):
     assert round(float(box.width)) == 595 and round(float(box.height)) == 842
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en"
+    metadata = root["/Metadata"].get_object().get_data()
+    assert b"pdfuaid:part" in metadata  # identifies itself as PDF/UA-1
+    assert reader.metadata.title and "Visit report" in reader.metadata.title
 
 
 def test_period_pdfs_location_channel_and_client_summary(data, login_as):
@@ -328,9 +332,13 @@ def test_period_pdfs_location_channel_and_client_summary(data, login_as):
     flat = " ".join(_pdf_text(pdf).split())
     assert "Kamppi branch" in flat and "33.3" in flat and "Poor" in flat
     assert "The clerk read my ID number aloud in the queue." in flat
+    assert "critical failure" in flat.lower() and "failed in 1 of 1 visits" in flat  # findings grouped by question
+    assert "Queue by the counter" in flat and "2026-03-04 10:15" in flat
+    assert EVALUATOR_NAME not in flat
     _, pdf = _make_pdf(client, data["client_a"], "channel", "phone")
     flat = " ".join(_pdf_text(pdf).split())
     assert "100.0" in flat and "Excellent" in flat and "Phone" in flat
+    assert "Nothing failed" in flat and EVALUATOR_NAME not in flat
     _, pdf = _make_pdf(client, data["client_a"], "client", "all", "fi")
     flat = " ".join(_pdf_text(pdf).split())
     assert "66.7" in flat and "Kehitettävää" in flat
@@ -367,9 +375,65 @@ def test_url_fetcher_serves_storage_and_refuses_everything_else(app, tmp_path):
     response = fetcher.fetch("storage:a/b.png")
     assert response.read()[:4] == b"\x89PNG" and "a/b.png" in cache
     for url in ("file:///etc/passwd", "http://127.0.0.1/", "https://example.com/x.png", "data:text/plain,hi",
-                "storage:../../etc/passwd", "ftp://x/y"):
+                "storage:../../etc/passwd", "ftp://x/y", "chart:unknown"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+    charts = StorageFetcher(storage, {}, charts={"dimensions": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    response = charts.fetch("chart:dimensions")
+    assert response.headers["Content-Type"] == "image/svg+xml" and response.read().startswith(b"<svg")
+
+
+def test_pdf_charts_render_without_css_warnings_and_in_grade_colours(app, data, caplog):
+    """The matplotlib SVG goes in as an image: WeasyPrint's HTML cascade never sees its fill/stroke styles."""
+    import logging
+
+    from flask_babel import force_locale
+
+    from audit_app.reports import charts, operations
+    from audit_app.reports.rendering import render_pdf, report_charts
+
+    with app.test_request_context(), force_locale("en"):
+        report = operations.build_report("location", data["client_a"], str(data["loc"]),
+                                         TODAY - timedelta(days=30), TODAY, "en")
+        svgs = report_charts(report)
+        with caplog.at_level(logging.WARNING, logger="weasyprint"):
+            pdf = render_pdf(report)
+    assert pdf.startswith(b"%PDF")
+    assert not [r for r in caplog.records if "Ignored" in r.getMessage()], caplog.records[:3]
+    # bars in the grade's colour (Kamppi: 33.3, poor), text kept as text
+    assert charts.GRADE_COLOURS["poor"] in svgs["dimensions"] and "<text" in svgs["dimensions"]
+
+
+def test_custom_grade_bands_get_grade_colours_by_rank(app):
+    from audit_app.reports.queries import Grader
+
+    bands = [{"min": 80, "label": {"en": "Top"}}, {"min": 60, "label": {"en": "Fine"}},
+             {"min": 0, "label": {"en": "Weak"}}]
+    grader = Grader({"grade_bands": bands}, "en")
+    assert [(b["grade_label"], b["grade_class"], b["range"]) for b in grader.band_list()] == [
+        ("Top", "excellent", "≥ 80.0"), ("Fine", "needs_improvement", "60.0 – < 80.0"), ("Weak", "poor", "< 60.0")]
+    assert grader.figure(85.0)["grade_class"] == "excellent" and grader.figure(85.0)["grade_label"] == "Top"
+
+
+def test_visit_report_leaves_out_questions_of_other_channels(app, world, login_as):
+    from audit_app.accounts.models import User
+    from audit_app.extensions import db
+
+    doc = factories.small_doc()
+    doc["sections"][0]["questions"].append(
+        {"key": "q7", "kind": "yes_no", "prompt": {"en": "Did the phone menu fit?", "fi": "Sopiko puhelinvalikko?"},
+         "guidance": {"en": "Listen.", "fi": "Kuuntele."}, "channels": ["phone"]})
+    with app.app_context():
+        evaluator = db.session.get(User, world.ids["evaluator"])
+        version = factories.make_version(doc)
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), evaluator, version=version,
+                                            channel="in_person")
+        db.session.commit()
+        visit_id = visit.id
+    client = login_as("client")
+    _set_language(client, "en")
+    html = client.get(f"/reports/visits/{visit_id}").get_data(as_text=True)
+    assert "Was your identity verified?" in html and "Did the phone menu fit?" not in html
 
 
 def test_pdf_with_outside_image_does_not_fetch_it(app, tmp_path):

@@ -25,7 +25,8 @@ def _svg_text(fig: Figure) -> str:
     """The figure as a standalone SVG document: text kept as text (selectable, small), no date metadata."""
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans", "svg.hashsalt": "report"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # margins are set by the charts themselves: bbox_inches="tight" would draw every chart twice
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
 
@@ -53,9 +54,13 @@ def _literal(text) -> str:
 def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4) -> str:
     """Horizontal bars of the dimension scores (0..100) coloured by grade, labelled with the figure (SVG)."""
     dims = [d for d in dimensions]
-    fig = Figure(figsize=(width, 0.45 * max(len(dims), 1) + 0.6))
-    ax = fig.add_subplot()
+    height = 0.45 * max(len(dims), 1) + 0.75
+    fig = Figure(figsize=(width, height))
     names = [_literal(d["name"]) for d in dims][::-1]
+    left = 0.2 + 0.075 * max((len(n) for n in names), default=4)  # inches for the names at 9 pt
+    fig.subplots_adjust(left=min(left, width / 2) / width, right=0.98, bottom=0.32 / height,
+                        top=1 - (0.34 if title else 0.08) / height)
+    ax = fig.add_subplot()
     values = [d["score"] or 0 for d in dims][::-1]
     colours = [GRADE_COLOURS.get(d.get("grade_class"), "#4a5560") for d in dims][::-1]
     bars = ax.barh(names, values, color=colours, height=0.6)
@@ -78,6 +83,7 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4)
 def trend_chart(points: list[dict], width: float = 6.4) -> str:
     """Mean score per month as a line (SVG)."""
     fig = Figure(figsize=(width, 2.2))
+    fig.subplots_adjust(left=0.45 / width, right=0.98, bottom=0.3 / 2.2, top=1 - 0.12 / 2.2)
     ax = fig.add_subplot()
     xs = [p["month"] for p in points]
     ys = [p["score"] for p in points]
@@ -86,6 +92,7 @@ def trend_chart(points: list[dict], width: float = 6.4) -> str:
         ax.annotate(p["display"], (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_ylim(0, 105)
     ax.tick_params(labelsize=8, colors="#444")
+    ax.tick_params(axis="x", labelsize=7 if len(points) > 8 else 8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", color="#e3e6e8", linewidth=0.6)

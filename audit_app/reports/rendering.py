@@ -9,9 +9,11 @@ everything else: no ``file:``, no ``data:``, no HTTP round trip to ourselves, no
 from __future__ import annotations
 
 import mimetypes
+from functools import lru_cache
+from pathlib import Path
 
-from flask import render_template
-from weasyprint import HTML
+from flask import current_app, render_template
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts
@@ -81,6 +83,17 @@ def report_html(report: Report, chart_names=("dimensions",)) -> str:
     return render_template("reports/pdf/report.html", r=report, charts=set(chart_names))
 
 
+@lru_cache(maxsize=4)
+def _stylesheet(path: str, mtime: float) -> CSS:
+    """The PDF stylesheet, parsed once per process (and again when the file changes)."""
+    return CSS(string=Path(path).read_text(encoding="utf-8"))
+
+
+def pdf_stylesheet() -> CSS:
+    path = Path(current_app.root_path, current_app.template_folder, "reports", "pdf", "_style.css").resolve()
+    return _stylesheet(str(path), path.stat().st_mtime)
+
+
 def render_pdf(report: Report, storage=None, cache: dict | None = None, progress=None) -> bytes:
     """The report as a tagged (PDF/UA-1) A4 PDF."""
     svgs = report_charts(report)
@@ -88,7 +101,8 @@ def render_pdf(report: Report, storage=None, cache: dict | None = None, progress
     if progress:
         progress(50)
     fetcher = StorageFetcher(storage, cache, charts=svgs)
-    document = HTML(string=html, base_url="storage:/", url_fetcher=fetcher).render(pdf_variant="pdf/ua-1")
+    document = HTML(string=html, base_url="storage:/", url_fetcher=fetcher).render(
+        stylesheets=[pdf_stylesheet()], pdf_variant="pdf/ua-1")
     if progress:
         progress(85)
     return document.write_pdf(pdf_variant="pdf/ua-1")
