@@ -214,6 +214,9 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
         answered_at = now
     if visit.status == "assigned":
         start_visit(visit, user)
+    if visit.status != "returned" and db.session.get_bind().dialect.name == "postgresql":
+        return _upsert_answer(visit, question, user, value=value, na=bool(na), comment=comment,
+                              answered_at=answered_at, now=now)
     row = _answer_row(visit, question)
     if row is None:
         fresh = Answer(visit_id=visit.id, question_id=question.id, value=value, na=bool(na), comment=comment,
@@ -235,6 +238,34 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
         _note_change_after_return(visit, question, user, before, _snapshot(row))
     db.session.flush()
     return row, False
+
+
+def _upsert_answer(visit: Visit, question: Question, user, *, value, na: bool, comment: str,
+                   answered_at: datetime, now: datetime) -> tuple[Answer, bool]:
+    """The autosave's fast path on PostgreSQL (no audit trail to keep): one INSERT ... ON CONFLICT
+    that writes only when this answer is not older than the stored one, atomically, so that two
+    requests at once cannot both insert or overwrite a later answer with an earlier one."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    table = Answer.__table__
+    values = dict(visit_id=visit.id, question_id=question.id, value=value, na=na, comment=comment,
+                  answered_at=answered_at, updated_at=now, updated_by_id=getattr(user, "id", None))
+    stmt = insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.visit_id, table.c.question_id],
+        set_={name: stmt.excluded[name] for name in ("value", "na", "comment", "answered_at", "updated_at",
+                                                    "updated_by_id")},
+        where=table.c.answered_at <= stmt.excluded.answered_at,
+    ).returning(table.c.id)
+    row_id = db.session.execute(stmt).scalar()
+    if row_id is None:  # a later answer is stored: this one is stale
+        stored = _answer_row(visit, question)
+        return stored, True
+    # a plain copy of what was written, for the reply (the session's copy, if any, is refreshed)
+    existing = db.session.identity_map.get(db.session.identity_key(Answer, row_id))
+    if existing is not None:
+        db.session.expire(existing)
+    return Answer(id=row_id, **values), False
 
 
 def _insert_answer(row: Answer) -> bool:
