@@ -47,6 +47,7 @@ PHONE = {"width": 390, "height": 844}
 BUCKET = "journey-evidence"
 
 EXPECTED_BEFORE_FIX = "52.8"
+CAPTION = {"fi": "Nimikyltti puuttui", "en": "No name badge"}
 EXPECTED = "69.4"
 
 # visible texts asserted in the language of the run (the Finnish ones are translated catalogue entries)
@@ -266,7 +267,7 @@ def build_checklist(page, lang: str) -> None:
         ("care", "Empatia", "Empathy", "empathy", "1", [
             dict(key="greeted", kind="yes_no", fi="Tervehdittiinkö sinua?", en="Were you greeted?", photo="allowed"),
             dict(key="named", kind="yes_no", fi="Kertoiko myyjä nimensä?", en="Did the seller tell their name?",
-                 weight="2"),
+                 weight="2", photo="allowed"),
         ]),
     ]
     for key, title_fi, title_en, dimension, weight, questions in sections:
@@ -413,13 +414,18 @@ def _journey(j: Journey, lang: str) -> None:
     eva.click(f"label[for='q-{q['greeted']}-yes']")
     eva.click(f"label[for='q-{q['named']}-no']")
     wait_saved(eva)
-    widget = eva.locator(f".sq-question[data-question-id='{q['greeted']}'] [data-evidence-widget]")
+    # a photo beside the failed answer, with a caption
+    widget = eva.locator(f".sq-question[data-question-id='{q['named']}'] [data-evidence-widget]")
     widget.locator("input.ev-file").set_input_files(
         files=[{"name": "front-desk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
     widget.locator(".ev-item[data-photo-id]").first.wait_for()
     eva.wait_for_function(
         "el => { const img = el.querySelector('.ev-item img'); return img && img.complete && img.naturalWidth > 0 }",
         arg=widget.element_handle())
+    with eva.expect_response(lambda r: "/caption" in r.url and r.request.method == "POST") as caption_saved:
+        widget.locator(".ev-item .ev-caption").fill(CAPTION[lang])
+        widget.locator(".ev-item .ev-caption").press("Tab")
+    assert caption_saved.value.ok
     wait_saved(eva)
     with eva.expect_navigation():
         eva.click("#sq-submit")
@@ -454,7 +460,7 @@ def _journey(j: Journey, lang: str) -> None:
     with eva.expect_navigation():
         eva.click("#sq-next")
     eva.wait_for_selector("#sq-form[data-ready=true]")
-    assert eva.locator(f".sq-question[data-question-id='{q['greeted']}'] .ev-item[data-photo-id]").count() == 1
+    assert eva.locator(f".sq-question[data-question-id='{q['named']}'] .ev-item[data-photo-id]").count() == 1
     with eva.expect_navigation():
         eva.click("#sq-submit")
     assert t["submitted"] in eva.inner_text("body")
@@ -482,6 +488,9 @@ def _journey(j: Journey, lang: str) -> None:
     main = client.inner_text("main")
     assert client.inner_text(".score-hero").strip() == EXPECTED, main
     assert location_name in main and t["grade"] in main, main
+    assert CAPTION[lang] in main, main
+    report_photo = client.locator("main img[src*='/photos/']").first
+    client.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=report_photo.element_handle())
     assert "Secretshopper" not in client.content()
     with client.expect_navigation():
         client.locator("form[action*='/pdf/location/'] button[type=submit]").click()
@@ -495,6 +504,11 @@ def _journey(j: Journey, lang: str) -> None:
     text = pdf_text(data)
     assert EXPECTED in text, text[:2000]
     assert "87.5" in text and "33.3" in text, text[:3000]  # the dimension scores
+    # the failed item with its photo (read by the renderer from S3) and caption
+    assert CAPTION[lang] in text, text
+    from pypdf import PdfReader
+
+    assert sum(len(p.images) for p in PdfReader(io.BytesIO(data)).pages) >= 1, "no photo in the PDF"
     assert t["grade"] in text
     assert location_name in text
     assert "Secretshopper" not in text
