@@ -2,7 +2,8 @@
 
 The app runs under gunicorn (a subprocess) on PostgreSQL (database ``test_journey``, rebuilt by
 the migrations) with photos on a local S3 server (moto). An admin builds and publishes a
-checklist in the designer and assigns a visit; an evaluator on a phone answers it with a photo
+checklist in the designer and assigns a visit (in English through the visit form, in Finnish
+as a wave); an evaluator on a phone answers it with a photo
 and submits; the admin returns it with a comment; the evaluator fixes an answer and resubmits;
 the admin approves; the client sees the right score on the dashboard, in the location report
 and in its PDF. The same journey runs in Finnish and in English.
@@ -368,29 +369,47 @@ def _journey(j: Journey, lang: str) -> None:
     submit_form(admin, "main form[method=post]")
     assert f"Myymälä {lang}" in admin.inner_text("main")
 
-    admin.goto(f"/admin/visits/new?client_id={client_id}")
-    admin.select_option("#channel", "in_person")
-    admin.select_option("#location_id", label=f"{location_name}, Tampere")
-    admin.select_option("#client_channel_id", index=1)
     title = f"Journey checklist {lang}" if lang == "en" else f"Matkan tarkistuslista {lang}"
-    version_option = admin.locator("#checklist_version_id option", has_text=title)
-    assert version_option.count() == 1, admin.inner_html("#checklist_version_id")
-    admin.select_option("#checklist_version_id", version_option.get_attribute("value"))
-    admin.select_option("#evaluator_id", label=f"Eeva Secretshopper {lang}")
-    today = date.today()
-    admin.fill("#due_from", today.isoformat())
-    admin.fill("#due_to", (today + timedelta(days=7)).isoformat())
     scenario = "Kysy lahjakortista." if lang == "fi" else "Ask about a gift card."
-    admin.fill("#scenario", scenario)
-    submit_form(admin, "main form[method=post]")
-    match = re.search(r"/admin/visits/(\d+)$", admin.url)
-    assert match, (admin.url, admin.inner_text("main"))
-    visit_id = int(match.group(1))
+    today = date.today()
+    if lang == "en":  # one visit through the visit form
+        admin.goto(f"/admin/visits/new?client_id={client_id}")
+        admin.select_option("#channel", "in_person")
+        admin.select_option("#location_id", label=f"{location_name}, Tampere")
+        admin.select_option("#client_channel_id", index=1)
+        version_option = admin.locator("#checklist_version_id option", has_text=title)
+        assert version_option.count() == 1, admin.inner_html("#checklist_version_id")
+        admin.select_option("#checklist_version_id", version_option.get_attribute("value"))
+        admin.select_option("#evaluator_id", label=f"Eeva Secretshopper {lang}")
+        admin.fill("#due_from", today.isoformat())
+        admin.fill("#due_to", (today + timedelta(days=7)).isoformat())
+        admin.fill("#scenario", scenario)
+        submit_form(admin, "main form[method=post]")
+        match = re.search(r"/admin/visits/(\d+)$", admin.url)
+        assert match, (admin.url, admin.inner_text("main"))
+        visit_id = int(match.group(1))
+    else:  # a wave of one location and one channel
+        admin.goto(f"/admin/waves/new?client_id={client_id}")
+        admin.fill("#name", f"Syksy {today.year}")
+        version_option = admin.locator("#checklist_version_id option", has_text=title)
+        assert version_option.count() == 1, admin.inner_html("#checklist_version_id")
+        admin.select_option("#checklist_version_id", version_option.get_attribute("value"))
+        admin.fill("#period_start", today.isoformat())
+        admin.fill("#period_end", (today + timedelta(days=7)).isoformat())
+        admin.check("#channels-in_person")
+        admin.get_by_label(location_name).check()
+        admin.get_by_label(f"Eeva Secretshopper {lang}").check()
+        admin.fill("#scenario", scenario)
+        submit_form(admin, "main form[method=post]")
+        visit_id = None
 
     # 2. the evaluator, on a phone, starts the visit, answers, adds a photo and submits
     eva = j.page(phone=True)
     j.login(eva, "eva")
     eva.goto("/my/visits")
+    if visit_id is None:  # made by the wave: the evaluator's only visit
+        assert eva.locator("[data-visit-id]").count() == 1
+        visit_id = int(eva.locator("[data-visit-id]").first.get_attribute("data-visit-id"))
     card = eva.locator(f"[data-visit-id='{visit_id}']")
     assert scenario in card.inner_text()
     assert eva.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
