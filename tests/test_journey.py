@@ -14,7 +14,8 @@ Expected score, by hand (DESIGN.md section 4), from the answers given below:
   q1 yes/no w1 answered yes -> 1; q2 scale 1..5 w1 answered 4 (after the fix; first 2) -> 0.75.
   S1 = 100 * (1 + 0.75) / 2 = 87.5
 * Section 2 "Empathy" (dimension empathy, weight 1):
-  q3 yes/no w1 (photo allowed) answered yes -> 1; q4 yes/no w2 answered no -> 0 (failed).
+  q3 yes/no w1 answered yes -> 1; q4 yes/no w2 answered no -> 0 (failed; its photo and caption
+  appear beside it in the report).
   S2 = 100 * (1 + 0) / 3 = 33.33...
 * V = (2 * 87.5 + 1 * 33.33...) / 3 = 69.444... -> shown 69.4, grade "Needs improvement".
   Before the fix (q2 = 2 -> 0.25): S1 = 62.5, V = (125 + 33.33) / 3 = 52.8.
