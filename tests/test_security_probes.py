@@ -438,6 +438,8 @@ def evil_world(app, world):
         client = db.session.get(Client, world.ids["client_a"])
         client.name = "Client A " + EVIL[:80]
         evaluator, admin = db.session.merge(world.evaluator), db.session.merge(world.admin)
+        evaluator.name = "Eva " + EVIL[:100]
+        factories.make_client_channel(client, channel="phone", label="Line " + EVIL[:90], contact="Call " + EVIL[:60])
         location = factories.make_location(client, name="Branch " + EVIL[:90], city="City " + EVIL[:40],
                                            region="Region " + EVIL[:40])
         from audit_app.checklists.operations import add_dimension
@@ -489,6 +491,7 @@ def test_markup_in_free_text_is_escaped_on_every_page(app, world, login_as, evil
             _url(app, "visits.visit_detail", visit_id=w["open"]),
             _url(app, "visits.visits"),
             _url(app, "visits.locations", client_id=w["client"]),
+            _url(app, "visits.channels", client_id=w["client"]),
             _url(app, "visits.clients"),
             _url(app, "accounts.clients"),
             _url(app, "accounts.users"),
