@@ -336,6 +336,9 @@ def test_three_roles_end_to_end(journey_server, chromium, lang):
     j = Journey(chromium, base, lang, log)  # the session's browser: one Playwright per process
     try:
         _journey(j, lang)
+    except BaseException:
+        print(f"--- the end of the server log ({log}) ---\n" + log.read_text()[-4000:])
+        raise
     finally:
         j.close()
     assert not j.errors, j.errors
@@ -520,6 +523,7 @@ def _journey(j: Journey, lang: str) -> None:
         download_link.first.click()
     download = info.value
     data = Path(download.path()).read_bytes()
+    (j.log.parent / f"location-report-{lang}.pdf").write_bytes(data)  # kept beside the server log to look at
     assert data[:5] == b"%PDF-"
     text = pdf_text(data)
     assert EXPECTED in text, text[:2000]
