@@ -92,7 +92,8 @@ def missing_finnish(templates: list[Catalog] | None = None) -> list[str]:
 
 
 def fill(translations: dict[str, str], only: str | None = None) -> None:
-    """Set Finnish translations (msgid -> text) in every fi catalogue that has the msgid."""
+    """Set Finnish translations (msgid -> text, or -> [singular, plural] for a plural message)
+    in every fi catalogue that has the msgid."""
     paths = (ROOT / "audit_app").glob("**/translations/fi/LC_MESSAGES/messages.po")
     if only is not None:
         paths = [catalogue_dir("" if only == "core" else only) / "fi" / "LC_MESSAGES" / "messages.po"]
@@ -101,8 +102,10 @@ def fill(translations: dict[str, str], only: str | None = None) -> None:
             catalog = read_po(fh, locale="fi")
         changed = False
         for msg in catalog:
-            if msg.id in translations:
-                msg.string = translations[msg.id]
+            key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
+            if key in translations:
+                text = translations[key]  # a list [singular, plural] for a plural message
+                msg.string = tuple(text) if isinstance(msg.id, tuple) else text
                 msg.flags.discard("fuzzy")
                 changed = True
         if changed:
