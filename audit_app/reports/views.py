@@ -108,6 +108,7 @@ def dashboard():
     if not _validated(form):
         return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
     f = _filters(form, client_id)
+    form.start.data, form.end.data = f.start, f.end  # the fields show the period the figures cover
     data = queries.dashboard(f, _language())
     return render_template("reports/dashboard.html", data=data, form=form, client_id=client_id,
                            client_name=queries.client_name(client_id), filters=f)
