@@ -8,6 +8,7 @@ everything else: no ``file:``, no ``data:``, no HTTP round trip to ourselves, no
 
 from __future__ import annotations
 
+import gc
 import mimetypes
 from functools import lru_cache
 from pathlib import Path
@@ -94,8 +95,33 @@ def pdf_stylesheet() -> CSS:
     return _stylesheet(str(path), path.stat().st_mtime)
 
 
+_long_lived_frozen = False
+
+
+def _freeze_long_lived() -> None:
+    """Once per process, after its first render: move the objects alive now (modules, the app, fonts,
+    WeasyPrint's and matplotlib's caches) out of the garbage collector's full scans (``gc.freeze``).
+
+    A render allocates hundreds of thousands of objects, which sets off full collections; each one
+    walked every tracked object of the process (about 260,000, ~140 ms, nearly a third of a render)
+    though none of the long-lived ones ever becomes garbage. Frozen objects are still freed normally
+    by reference counting; only cycles among them (none expected) would never be collected.
+    """
+    global _long_lived_frozen
+    if not _long_lived_frozen:
+        _long_lived_frozen = True
+        gc.freeze()
+
+
 def render_pdf(report: Report, storage=None, cache: dict | None = None, progress=None) -> bytes:
     """The report as a tagged (PDF/UA-1) A4 PDF."""
+    try:
+        return _render_pdf(report, storage, cache, progress)
+    finally:
+        _freeze_long_lived()
+
+
+def _render_pdf(report: Report, storage, cache, progress) -> bytes:
     svgs = report_charts(report)
     html = report_html(report, svgs)
     if progress:
