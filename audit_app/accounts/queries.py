@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..core.models import db
 from .models import Client, User
+
+#: built once: ``session.get`` builds its query on every call (the loader runs on every request)
+_USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader; the id carries a fragment of the password hash."""
     raw_id, _, fragment = (user_id or "").partition(":")
-    if not raw_id.isdigit():
+    if not raw_id.isdigit() or int(raw_id) > 2**31 - 1:
         return None
-    user = db.session.get(User, int(raw_id))
+    user = db.session.execute(_USER_BY_ID, {"id": int(raw_id)}).scalar()
     if user is None or user.password_hash[-12:] != fragment:
         return None
     return user

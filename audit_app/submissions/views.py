@@ -109,8 +109,15 @@ def _parse_time(raw) -> datetime | None:
 @bp.route("/visits/<int:visit_id>/answers", methods=["POST"])
 @roles("evaluator")
 def save_answer(visit_id: int):
-    visit = _own_visit(visit_id)
     payload = request.get_json(silent=True)
+    # the visit and the question in one query, without ORM objects (this is the busiest endpoint);
+    # a visit not yet started is loaded with the ORM, since the first answer starts it
+    visit, question = queries.autosave_target(visit_id, payload.get("question_id") if isinstance(payload, dict)
+                                              else None)
+    if visit is None or not current_user.is_authenticated or not visit.visible_to(current_user):
+        abort(404)
+    if visit.status == "assigned":
+        visit = _own_visit(visit_id)
     bad = _("The answer was not sent in the expected form.")
     if not isinstance(payload, dict):
         return _json_error(bad, 400, "bad_request")
@@ -132,7 +139,6 @@ def save_answer(visit_id: int):
             return _json_error(_("The time of the answer is not a valid date and time."), 400, "bad_request")
     else:
         answered_at = operations.utcnow()
-    question = queries.question_in_visit(visit, question_id)
     try:
         row, stale = operations.save_answer(
             visit, question, current_user, value=payload.get("value"), na=na, comment=comment,
