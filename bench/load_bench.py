@@ -41,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pgdb import ensure_database  # noqa: E402  (bench/ is on sys.path for a script run from it)
+
 PASSWORD = "bench-password-123"
 EXTRA = os.environ.get("BENCH_GUNICORN_EXTRA", "").split()
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -62,18 +64,6 @@ def parse() -> argparse.Namespace:
 
 
 # --- the database and the people in it -------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}):
-            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
 
 
 @dataclass

@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pgdb import ensure_database  # noqa: E402  (bench/ is on sys.path for a script run from it)
+
 DIMS = ("reachability", "effortlessness", "empathy", "transparency", "privacy")
 
 
@@ -49,18 +51,6 @@ def parse() -> argparse.Namespace:
     p.add_argument("--storage", help="Storage folder for the bench's photos (kept with the database)")
     p.add_argument("--rebuild", action="store_true", help="build the data again even if a cached copy fits")
     return p.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}):
-            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
 
 
 DATA_VERSION = 3  # bump when the generated data changes
