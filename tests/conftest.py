@@ -40,33 +40,54 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(f"{name} at {host}:{port} is not reachable")
 
 
+def sqlalchemy_url(url: str) -> str:
+    """A PostgreSQL URL as the app's configuration turns it into an engine URL."""
+    from audit_app.config import _database_url
+
+    os.environ["DATABASE_URL"] = url
+    try:
+        return _database_url(Path(_TMP))
+    finally:
+        os.environ.pop("DATABASE_URL", None)
+
+
 def database_url() -> str:
     if TEST_DB:
-        from audit_app.config import _database_url
-
-        os.environ["DATABASE_URL"] = TEST_DB
-        try:
-            return _database_url(Path(_TMP))
-        finally:
-            os.environ.pop("DATABASE_URL", None)
+        return sqlalchemy_url(TEST_DB)
     return f"sqlite:///{Path(_TMP) / 'test.sqlite3'}"
 
 
-@pytest.fixture(scope="session")
-def app():
+def make_test_app(url: str):
+    """An app on ``url`` with its schema built by the migrations (a PostgreSQL schema is reset first)."""
     from flask_migrate import upgrade
 
     from audit_app import create_app
     from audit_app.extensions import db
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(), "SERVER_NAME": None})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
-    yield app
+    return app
+
+
+def own_postgresql_database(name: str, host: str = "127.0.0.1", port: int = 5432) -> str:
+    """The URL of a PostgreSQL database of a test's own, made if missing (skip locally, fail in CI if down)."""
+    import psycopg
+
+    require_service("PostgreSQL", host, port)
+    with psycopg.connect(f"postgresql://postgres@{host}:{port}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@{host}:{port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    yield make_test_app(database_url())
 
 
 @pytest.fixture(autouse=True)

@@ -2,22 +2,19 @@
 a double-clicked submit and an answer sent twice at once.
 
 The S3 tests start their own local S3 server (moto's server mode) so that they can stop it. The
-tests that need PostgreSQL's behaviour (dropped connections, row locks, real concurrency) run in
-the PostgreSQL pass of ``.ci/run`` (``TEST_DATABASE_URL``); on SQLite they are skipped.
+tests that need PostgreSQL's behaviour (dropped connections, row locks, real concurrency) are in
+``test_faults_postgresql.py``, which runs them on PostgreSQL in both passes of ``.ci/run``.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import threading
-import time
 from types import SimpleNamespace
 
 import pytest
 from flask import url_for
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import AWS_ENV, free_port, make_s3_storage
@@ -27,19 +24,6 @@ from tests.routes_evidence import jpeg_bytes
 def _url(app, endpoint, **kw):
     with app.test_request_context():
         return url_for(endpoint, **kw)
-
-
-def _dialect(app) -> str:
-    from audit_app.extensions import db
-
-    with app.app_context():
-        return db.engine.dialect.name
-
-
-def _require_postgresql(app) -> None:
-    if _dialect(app) != "postgresql":
-        # .ci/run runs the suite a second time on PostgreSQL, where this test runs
-        pytest.skip("PostgreSQL behaviour; runs in the PostgreSQL pass (TEST_DATABASE_URL)")
 
 
 def _visit(app, world, status="in_progress", answered=False, doc=None):
@@ -198,51 +182,6 @@ def test_s3_down_answers_and_submission_go_on_uploads_fail_clearly_then_recover(
     assert state.status == "submitted" and state.score_overall is not None
 
 
-# --- PostgreSQL drops the app's connections ------------------------------------------------------------
-
-
-def _terminate_backends(app) -> int:
-    from audit_app.extensions import db
-
-    with app.app_context():
-        url = db.engine.url
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            killed = conn.execute(text(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity "
-                "where datname = current_database() and pid <> pg_backend_pid()"
-            )).scalar()
-            conn.commit()
-    finally:
-        engine.dispose()
-    return int(killed or 0)
-
-
-def test_requests_succeed_after_postgresql_drops_every_connection(app, world, login_as):
-    _require_postgresql(app)
-    visit_id = _visit(app, world)
-    qids = _question_ids(app, visit_id)
-    eva = login_as("evaluator")
-    admin = login_as("admin")
-    form_url = _url(app, "submissions.form", visit_id=visit_id)
-    assert eva.get(form_url).status_code == 200
-    assert admin.get(_url(app, "visits.visits")).status_code == 200
-
-    for round_ in range(2):
-        assert _terminate_backends(app) >= 1
-        responses = [
-            eva.get(form_url),
-            _answer(eva, app, visit_id, qids["q1"], True, at=f"2026-01-01T10:00:0{round_}Z"),
-            eva.get(_url(app, "visits.my_visits")),
-            admin.get(_url(app, "visits.visits")),
-            admin.get(_url(app, "visits.visit_detail", visit_id=visit_id)),
-        ]
-        codes = [r.status_code for r in responses]
-        assert codes == [200, 200, 200, 200, 200], codes
-    assert _state(app, visit_id).answers[qids["q1"]].value is True
-
-
 # --- a request killed mid-write ----------------------------------------------------------------------
 
 
@@ -311,74 +250,3 @@ def test_a_second_submit_is_refused_without_a_second_status_change(app, world, l
     assert first.status_code == 302 and second.status_code == 302
     state = _state(app, visit_id)
     assert state.status == "submitted" and len(state.submit_events) == 1
-
-
-def _at_once(*calls):
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
-def test_a_double_clicked_submit_submits_once(app, world, login_as, monkeypatch):
-    """Two submit POSTs at the same moment on two connections: one status change, one trail entry."""
-    _require_postgresql(app)
-    from audit_app.submissions import operations
-
-    visit_id = _visit(app, world, answered=True)
-    first, second = login_as("evaluator"), login_as("evaluator")
-    url = _url(app, "submissions.submit", visit_id=visit_id)
-    first.token(), second.token()
-    real = operations.compute_and_store_scores
-
-    def slow_scoring(visit):
-        time.sleep(0.3)  # widen the window in which the other click arrives
-        return real(visit)
-
-    monkeypatch.setattr(operations, "compute_and_store_scores", slow_scoring)
-    results = _at_once(lambda: first.post(url, {}), lambda: second.post(url, {}))
-    assert [getattr(r, "status_code", r) for r in results] == [302, 302]
-    state = _state(app, visit_id)
-    assert state.status == "submitted"
-    assert len(state.submit_events) == 1
-
-
-def test_the_same_first_answer_sent_twice_at_once_is_stored_once(app, world, login_as, monkeypatch):
-    _require_postgresql(app)
-    from audit_app.submissions import operations
-
-    visit_id = _visit(app, world)
-    qids = _question_ids(app, visit_id)
-    first, second = login_as("evaluator"), login_as("evaluator")
-    first.token(), second.token()
-    real = operations._answer_row
-
-    def slow_lookup(visit, question):
-        row = real(visit, question)
-        if row is None:
-            time.sleep(0.3)  # both requests see no answer yet and both insert
-        return row
-
-    monkeypatch.setattr(operations, "_answer_row", slow_lookup)
-    results = _at_once(
-        lambda: _answer(first, app, visit_id, qids["q2"], 3, at="2026-01-01T10:00:00Z"),
-        lambda: _answer(second, app, visit_id, qids["q2"], 7, at="2026-01-01T10:00:01Z"),
-    )
-    assert [getattr(r, "status_code", r) for r in results] == [200, 200]
-    state = _state(app, visit_id)
-    assert len(state.answers) == 1
-    assert state.answers[qids["q2"]].value == 7  # the later answer wins, whichever arrived last
-

@@ -37,12 +37,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import AWS_ENV, free_port, make_s3_storage, require_service
+from .conftest import AWS_ENV, free_port, make_s3_storage, own_postgresql_database, require_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 DB_NAME = os.environ.get("JOURNEY_DB_NAME", "test_journey")
-PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
 DB_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{DB_NAME}"
 PASSWORD = "journey-password-123"
 PHONE = {"width": 390, "height": 844}
@@ -83,10 +82,7 @@ TEXTS = {
 def _ensure_database() -> None:
     import psycopg
 
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    own_postgresql_database(DB_NAME, PG_HOST, PG_PORT)
     with psycopg.connect(DB_URL, autocommit=True) as conn:  # start from nothing: the migrations build it all
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
