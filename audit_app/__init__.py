@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from .config import load_config
 from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -98,19 +97,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from .core.access import enforce_access
+    from .core.access import check_deferred, enforce_access
 
+    # the access rule, and the password change a temporary password asks for, in one place
     app.before_request(enforce_access)
-
-    @app.before_request
-    def force_password_change():
-        if (
-            current_user.is_authenticated
-            and current_user.must_change_password
-            and request.endpoint not in {"accounts.password", "accounts.logout", "static", "bootstrap.static"}
-        ):
-            return redirect(url_for("accounts.password"))
-        return None
+    app.after_request(check_deferred)
 
     @app.after_request
     def security_headers(response):

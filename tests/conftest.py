@@ -97,9 +97,11 @@ def _clean_tables(request):
         return
     app = request.getfixturevalue("app")
     from audit_app.extensions import db
+    from audit_app.submissions.operations import forget_questions
 
     with app.app_context():
         db.session.remove()
+        forget_questions()  # the ids are used again by the next test
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":

@@ -224,6 +224,8 @@ def test_a_request_dying_inside_an_answer_save_keeps_the_previous_answer(app, wo
     qids = _question_ids(app, visit_id)
     eva = login_as("evaluator")
     assert _answer(eva, app, visit_id, qids["q3"], 4, at="2026-01-01T10:00:00Z").status_code == 200
+    with app.app_context():
+        operations.forget_questions()  # the full path (a transaction of several statements)
     real = operations.save_answer
 
     def dies(*args, **kwargs):
@@ -237,6 +239,38 @@ def test_a_request_dying_inside_an_answer_save_keeps_the_previous_answer(app, wo
     finally:
         app.logger.disabled = False
     assert _state(app, visit_id).answers[qids["q3"]].value == 4
+
+
+def test_a_request_dying_after_the_fast_autosave_leaves_a_whole_answer(app, world, login_as, monkeypatch):
+    """On PostgreSQL the common answer is one autocommitted statement: a request that dies after it
+    has written the whole answer (value, comment and time together), and the phone's resend of
+    the unacknowledged answer changes nothing."""
+    from audit_app.submissions import operations
+
+    visit_id = _visit(app, world)
+    qids = _question_ids(app, visit_id)
+    eva = login_as("evaluator")
+    assert _answer(eva, app, visit_id, qids["q3"], 4, at="2026-01-01T10:00:00Z").status_code == 200
+    real, calls = operations.autosave, []
+
+    def dies(*args, **kwargs):
+        calls.append(real(*args, **kwargs))
+        raise RuntimeError("the worker was killed here")
+
+    monkeypatch.setattr(operations, "autosave", dies)
+    app.logger.disabled = True
+    try:
+        assert _answer(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 500
+    finally:
+        app.logger.disabled = False
+    monkeypatch.undo()
+    fast = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert (calls[0] is not None) == fast  # the fast path wrote, or (SQLite) left it to the full path
+    stored = _state(app, visit_id).answers[qids["q3"]]
+    assert stored.value == (2 if fast else 4)
+    assert _answer(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 200
+    stored = _state(app, visit_id).answers[qids["q3"]]
+    assert stored.value == 2 and stored.answered_at.isoformat() == "2026-01-01T10:05:00"
 
 
 # --- double clicks and double sends ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import make_test_app, own_postgresql_database, sqlalchemy_url
+from tests.test_autosave_fast_path import fast, moment, save, setup, stored, warm  # noqa: F401 (fixtures)
 from tests.test_faults import _answer, _question_ids, _state, _url, _visit
 
 
@@ -144,3 +145,34 @@ def test_the_same_first_answer_sent_twice_at_once_is_stored_once(app, world, log
     state = _state(app, visit_id)
     assert len(state.answers) == 1
     assert state.answers[qids["q2"]].value == 7  # the later answer wins, whichever arrived last
+
+
+# --- an answer racing a submit ---------------------------------------------------------------------
+
+
+def test_an_answer_arriving_during_a_submit_waits_and_is_refused(app, login_as, setup, fast):  # noqa: F811
+    """The submit locks the visit row for update; the fast statement share-locks it, so it waits,
+    then sees the visit submitted and writes nothing (the full path answers 409)."""
+    from audit_app.extensions import db
+
+    b = login_as("evaluator")
+    warm(b, setup)
+    fast.clear()
+    result = {}
+    with app.app_context(), db.engine.connect() as submit:
+        tx = submit.begin()
+        submit.execute(text("SELECT id FROM visits WHERE id = :id FOR UPDATE"), {"id": setup["visit"]})
+        submit.execute(text("UPDATE visits SET status = 'submitted' WHERE id = :id"), {"id": setup["visit"]})
+
+        def answer():
+            result["response"] = save(b, setup["visit"], setup["q"]["q1"], False, moment(1))
+
+        worker = threading.Thread(target=answer)
+        worker.start()
+        time.sleep(0.5)
+        assert worker.is_alive(), "the answer should wait for the submit's lock"
+        tx.commit()
+        worker.join(10)
+    assert result["response"].status_code == 409
+    assert fast == [None]  # the fast statement waited, found the visit submitted and wrote nothing
+    assert stored(app, setup["visit"], setup["q"]["q1"]).value is True

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.exceptions import Forbidden
 
 from ..extensions import db, login_manager
 
@@ -43,12 +44,25 @@ def authenticated(view: Callable) -> Callable:
     return _tag(AUTHENTICATED)(view)
 
 
-def roles(*allowed: str) -> Callable:
-    """Signed-in users with one of these roles."""
+def roles(*allowed: str, deferred: bool = False) -> Callable:
+    """Signed-in users with one of these roles.
+
+    ``deferred`` is for a hot path: when the session names a user, the guard loads nothing and
+    leaves the check to the view, which must either prove the same conditions in its own
+    database statement and call ``access_proven()``, or call ``complete_access()`` before it
+    does anything else. A deferred view that does neither gets a 403 (``check_deferred``).
+    """
     unknown = set(allowed) - set(ROLES)
     if unknown or not allowed:
         raise ValueError(f"unknown roles {unknown}")
-    return _tag(frozenset(allowed))
+    rule = frozenset(allowed)
+
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = rule
+        view.access_deferred = deferred
+        return view
+
+    return decorator
 
 
 def access_rule(endpoint: str):
@@ -56,6 +70,10 @@ def access_rule(endpoint: str):
         return PUBLIC
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "access_rule", None)
+
+
+#: endpoints a user who must change their password may still use
+PASSWORD_CHANGE_ENDPOINTS = {"accounts.password", "accounts.logout", *STATIC_ENDPOINTS}
 
 
 def enforce_access():
@@ -67,14 +85,59 @@ def enforce_access():
         current_app.logger.error("endpoint %s declares no access rule", request.endpoint)
         abort(403)
     if rule == PUBLIC:
+        return _password_change() if current_user.is_authenticated else None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "access_deferred", False) and session_user() is not None:
+        g.access_deferred = True
         return None
+    return _check(rule)
+
+
+def _check(rule):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if rule == AUTHENTICATED:
-        return None
-    if current_user.role not in rule:
+    if rule != AUTHENTICATED and current_user.role not in rule:
         abort(403)
+    return _password_change()
+
+
+def _password_change():
+    """A user with a temporary password goes to the password page first."""
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("accounts.password"))
     return None
+
+
+def session_user() -> tuple[int, str] | None:
+    """The user id and password-hash fragment the signed session names (Flask-Login's
+    ``_user_id``, see ``User.get_id``), not yet checked against the database."""
+    raw_id, _, fragment = str(session.get("_user_id") or "").partition(":")
+    if not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_ID or not fragment:
+        return None
+    return int(raw_id), fragment
+
+
+def access_proven() -> None:
+    """A deferred view's own statement proved what the rule asks (see ``roles(deferred=True)``)."""
+    g.access_deferred = False
+
+
+def complete_access():
+    """Apply a deferred endpoint's rule now; returns a response to send instead, or None."""
+    if not g.get("access_deferred"):
+        return None
+    g.access_deferred = False
+    return _check(access_rule(request.endpoint))
+
+
+def check_deferred(response):
+    """``after_request`` hook: a deferred view must have settled the user's access before it
+    answered (fails closed; a refusal or an error passes as it is)."""
+    if g.get("access_deferred") and response.status_code < 400:
+        current_app.logger.error("endpoint %s left its deferred access check undone", request.endpoint)
+        g.access_deferred = False
+        return current_app.make_response(current_app.handle_user_exception(Forbidden()))
+    return response
 
 
 def get_for_client(model, object_id, user=None):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -79,3 +82,60 @@ def parse_form_value(question, raw: str | None):
             raise DomainError(_("The answer must be a number."), field="value") from None
         return int(number) if number.is_integer() and abs(number) < 1e15 else number
     return raw
+
+
+# --- the autosave's JSON ---------------------------------------------------------------------------
+
+
+class _BadForm(DomainError):
+    def __init__(self):  # translated when raised, not on every request (the locale loads the user)
+        super().__init__(_("The answer was not sent in the expected form."))
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as the form's script sends it (``static/js/form.js``)."""
+
+    question_id: int
+    value: object
+    na: bool
+    comment: str
+    client_id: str | None
+    answered_at: datetime | None  # the device's time of the answer, UTC; None: not sent
+
+
+def parse_answer(payload) -> AnswerInput:
+    """Read the autosave's JSON; raises ``DomainError`` (a 400) with the user's message."""
+    if not isinstance(payload, dict):
+        raise _BadForm()
+    question_id = payload.get("question_id")
+    na = payload.get("na", False)
+    comment = payload.get("comment", "")
+    if comment is None:
+        comment = ""
+    client_id = payload.get("client_id")
+    if isinstance(question_id, bool) or not isinstance(question_id, int):
+        raise _BadForm()
+    if not isinstance(na, bool) or not isinstance(comment, str):
+        raise _BadForm()
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+        raise _BadForm()
+    answered_at = None
+    if "answered_at" in payload:
+        answered_at = _parse_time(payload["answered_at"])
+        if answered_at is None:
+            raise DomainError(_("The time of the answer is not a valid date and time."))
+    return AnswerInput(question_id=question_id, value=payload.get("value"), na=na, comment=comment,
+                       client_id=client_id, answered_at=answered_at)
+
+
+def _parse_time(raw) -> datetime | None:
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed

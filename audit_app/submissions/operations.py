@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..checklists.models import Question
+from ..core import autocommit
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from ..scoring import Answer as ScoringAnswer
 from ..scoring import AnswerError, VisitScore, check_answer, missing_required, score_visit
-from ..visits.models import EDITABLE, Visit, VisitDimensionScore
+from ..visits.models import CHANNELS, EDITABLE, Visit, VisitDimensionScore
 from .models import Answer, AuditEvent
 
 
@@ -153,12 +155,21 @@ def answer_error_message(code: str, spec) -> str:
 
 def validate_answer(visit: Visit, question: Question | None, value, na: bool) -> None:
     """Raise ``AnswerRejected`` unless (value, na) is a fitting answer to ``question`` on ``visit``."""
+    _check_question_of(visit, question)
+    check_value(question, value, na)
+
+
+def _check_question_of(visit: Visit, question: Question | None) -> None:
     if (
         question is None
         or question.version_id != visit.checklist_version_id
         or not question.applies_to(visit.channel)
     ):
         raise AnswerRejected(_("This question is not part of this visit's checklist."), field="question_id")
+
+
+def check_value(question: Question, value, na: bool) -> None:
+    """Raise ``AnswerRejected`` unless (value, na) fits ``question``'s kind and settings."""
     if question.kind == "photo":
         if value is not None:
             raise AnswerRejected(_("A photo question is answered with photos."), field="value")
@@ -189,6 +200,26 @@ def _snapshot(answer: Answer | None) -> dict:
     return {"value": answer.value, "na": bool(answer.na)}
 
 
+def _clean_answer(question: Question, value, na: bool, comment: str, answered_at: datetime):
+    """The answer checked against ``question`` and as it is stored: NUL characters dropped (no
+    database text column takes them; they are never meant, and a refusal would be an answer the
+    phone retries forever), N/A without a value, a device clock far ahead clamped to the server's.
+    Returns (value, na, comment, answered_at, now); raises ``AnswerRejected``."""
+    comment = comment.replace("\x00", "")
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
+    check_value(question, value, na)
+    if len(comment) > MAX_COMMENT:
+        raise AnswerRejected(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT),
+                             field="comment")
+    if na:
+        value = None
+    now = utcnow()
+    if answered_at > now + FUTURE_SLACK:
+        answered_at = now
+    return value, bool(na), comment, answered_at, now
+
+
 def save_answer(visit: Visit, question: Question | None, user, *, value, na: bool, comment: str,
                 answered_at: datetime) -> tuple[Answer, bool]:
     """Store the evaluator's answer; returns (answer, stale).
@@ -198,20 +229,8 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
     starts it. Answers changed after the visit was returned are kept in the audit trail.
     """
     _require_editable(visit)
-    # NUL characters: no database text column takes them (PostgreSQL refuses, a 500 and an answer
-    # the phone would retry forever); they are never meant, so they are dropped
-    comment = comment.replace("\x00", "")
-    if isinstance(value, str):
-        value = value.replace("\x00", "")
-    validate_answer(visit, question, value, na)
-    if len(comment) > MAX_COMMENT:
-        raise AnswerRejected(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT),
-                             field="comment")
-    if na:
-        value = None
-    now = utcnow()
-    if answered_at > now + FUTURE_SLACK:
-        answered_at = now
+    _check_question_of(visit, question)
+    value, na, comment, answered_at, now = _clean_answer(question, value, na, comment, answered_at)
     if visit.status == "assigned":
         start_visit(visit, user)
     if visit.status != "returned" and db.session.get_bind().dialect.name == "postgresql":
@@ -278,6 +297,101 @@ def _upsert_answer(visit: Visit, question: Question, user, *, value, na: bool, c
     if existing is not None:
         db.session.expire(existing)
     return Answer(id=row_id, **values), False
+
+
+# --- the autosave's fast path (PostgreSQL) ------------------------------------------------------
+
+#: How many questions the fast path keeps per app (a few hundred bytes each).
+FROZEN_QUESTIONS_MAX = 50_000
+
+
+def _frozen_questions() -> dict[int, Question]:
+    """Questions the fast path has seen, by id, kept with the app. A visit's checklist version is
+    always published or retired (``visits.operations``) and those never change
+    (``checklists.operations``), so a question read once for a visit stays right while the
+    database does (a database restored under a running app needs ``forget_questions``)."""
+    return current_app.extensions.setdefault("audit_frozen_questions", {})
+
+
+def remember_question(question: Question) -> None:
+    """Keep a question of a visit's (frozen) checklist version for ``autosave``."""
+    questions = _frozen_questions()
+    if len(questions) < FROZEN_QUESTIONS_MAX:
+        questions[question.id] = question
+
+
+def forget_questions() -> None:
+    _frozen_questions().clear()
+
+
+def _build_autosave():
+    """One statement that checks everything the autosave's slow path checks and writes the answer:
+    the session's user exists, still has that password, is an active evaluator without a
+    temporary password and owns the visit; the visit is in progress, on the question's checklist
+    version and on one of its channels. The visit row is share-locked, so a submit (which locks
+    it for update) and an answer never interleave: an answer arriving during a submit waits,
+    finds the visit submitted and writes nothing. Then the last-writer-wins upsert."""
+    from sqlalchemy import any_, bindparam, func
+    from sqlalchemy.dialects.postgresql import ARRAY, insert
+    from sqlalchemy.types import String
+
+    from ..accounts.models import User
+
+    visits, users, answers = Visit.__table__, User.__table__, Answer.__table__
+    allowed = (
+        select(visits.c.id)
+        .join(users, users.c.id == visits.c.evaluator_id)
+        .where(
+            visits.c.id == bindparam("visit_id"),
+            visits.c.status == "in_progress",
+            visits.c.checklist_version_id == bindparam("version_id"),
+            visits.c.channel == any_(bindparam("channels", type_=ARRAY(String))),
+            users.c.id == bindparam("user_id"),
+            func.right(users.c.password_hash, 12) == bindparam("fragment"),
+            users.c.active.is_(True),
+            users.c.client_id.is_(None),
+            users.c.role == "evaluator",
+            users.c.must_change_password.is_(False),
+        )
+        .with_for_update(read=True, of=visits)
+        .subquery()
+    )
+    source = select(allowed.c.id, *(bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:]))
+    stmt = insert(answers).from_select(list(_UPSERT_COLUMNS), source)
+    return stmt.on_conflict_do_update(
+        index_elements=[answers.c.visit_id, answers.c.question_id],
+        set_={name: stmt.excluded[name] for name in _UPSERT_COLUMNS[2:]},
+        where=answers.c.answered_at <= stmt.excluded.answered_at,
+    ).returning(answers.c.id)
+
+
+_AUTOSAVE = None
+
+
+def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, value, na: bool, comment: str,
+             answered_at: datetime) -> datetime | None:
+    """The autosave's fast path on PostgreSQL: the common answer (a started visit, a question seen
+    before, a valid value, the latest write) in one autocommitted statement, with no user or
+    visit object loaded. Returns the time it was saved, or None when anything is out of the
+    ordinary, for the caller to take the full path, which then gives the precise answer (not
+    signed in, not found, submitted, invalid, stale, a returned visit's audit trail)."""
+    global _AUTOSAVE
+    question = _frozen_questions().get(question_id)
+    if question is None or db.engine.dialect.name != "postgresql":
+        return None
+    try:
+        value, na, comment, answered_at, now = _clean_answer(question, value, na, comment, answered_at)
+    except AnswerRejected:
+        return None
+    if _AUTOSAVE is None:
+        _AUTOSAVE = _build_autosave()
+    user_id, fragment = identity
+    params = dict(visit_id=visit_id, question_id=question.id, value=value, na=na, comment=comment,
+                  answered_at=answered_at, updated_at=now, updated_by_id=user_id, user_id=user_id,
+                  fragment=fragment, version_id=question.version_id,
+                  channels=list(question.channels or CHANNELS))
+    written = autocommit.scalar(_AUTOSAVE, params)  # idempotent: last writer wins by answered_at
+    return now if written is not None else None
 
 
 def _insert_answer(row: Answer) -> bool:

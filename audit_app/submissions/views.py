@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..checklists.models import tr
-from ..core.access import get_for_client, roles
+from ..core.access import access_proven, complete_access, get_for_client, roles, session_user
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
 from ..visits.models import Visit
 from . import operations, queries
-from .forms import ActionForm, CorrectForm, RejectForm, ReturnForm, parse_form_value
+from .forms import ActionForm, CorrectForm, RejectForm, ReturnForm, parse_answer, parse_form_value
 
 bp = Blueprint("submissions", __name__)
 
@@ -94,55 +93,38 @@ def _json_error(message: str, status: int, code: str):
     return jsonify({"error": message, "code": code}), status
 
 
-def _parse_time(raw) -> datetime | None:
-    if not isinstance(raw, str) or len(raw) > 64:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
 @bp.route("/visits/<int:visit_id>/answers", methods=["POST"])
-@roles("evaluator")
+@roles("evaluator", deferred=True)
 def save_answer(visit_id: int):
-    payload = request.get_json(silent=True)
-    # the visit and the question in one query, without ORM objects (this is the busiest endpoint);
-    # a visit not yet started is loaded with the ORM, since the first answer starts it
-    visit, question = queries.autosave_target(visit_id, payload.get("question_id") if isinstance(payload, dict)
-                                              else None)
+    # the busiest endpoint: the common answer is checked and written in one statement, with no
+    # user or visit loaded (see ``operations.autosave``); anything else takes the full path
+    try:
+        given = parse_answer(request.get_json(silent=True))
+    except DomainError as exc:
+        given, refusal = None, exc
+    identity = session_user()
+    if given is not None and identity is not None:
+        saved_at = operations.autosave(visit_id, given.question_id, identity, value=given.value, na=given.na,
+                                       comment=given.comment, answered_at=given.answered_at or operations.utcnow())
+        if saved_at is not None:
+            access_proven()
+            return jsonify({"ok": True, "saved_at": saved_at.isoformat() + "Z", "client_id": given.client_id})
+    denied = complete_access()
+    if denied is not None:
+        return denied
+    # the visit and the question in one query, without ORM objects; a visit not yet started is
+    # loaded with the ORM, since the first answer starts it
+    visit, question = queries.autosave_target(visit_id, given.question_id if given else None)
     if visit is None or not current_user.is_authenticated or not visit.visible_to(current_user):
         abort(404)
     if visit.status == "assigned":
         visit = _own_visit(visit_id)
-    bad = _("The answer was not sent in the expected form.")
-    if not isinstance(payload, dict):
-        return _json_error(bad, 400, "bad_request")
-    question_id = payload.get("question_id")
-    na = payload.get("na", False)
-    comment = payload.get("comment", "")
-    if comment is None:
-        comment = ""
-    client_id = payload.get("client_id")
-    if isinstance(question_id, bool) or not isinstance(question_id, int):
-        return _json_error(bad, 400, "bad_request")
-    if not isinstance(na, bool) or not isinstance(comment, str):
-        return _json_error(bad, 400, "bad_request")
-    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
-        return _json_error(bad, 400, "bad_request")
-    if "answered_at" in payload:
-        answered_at = _parse_time(payload["answered_at"])
-        if answered_at is None:
-            return _json_error(_("The time of the answer is not a valid date and time."), 400, "bad_request")
-    else:
-        answered_at = operations.utcnow()
+    if given is None:
+        return _json_error(refusal.message, 400, "bad_request")
     try:
         row, stale = operations.save_answer(
-            visit, question, current_user, value=payload.get("value"), na=na, comment=comment,
-            answered_at=answered_at,
+            visit, question, current_user, value=given.value, na=given.na, comment=given.comment,
+            answered_at=given.answered_at or operations.utcnow(),
         )
     except operations.AnswerRejected as exc:
         db.session.rollback()
@@ -151,10 +133,11 @@ def save_answer(visit_id: int):
         db.session.rollback()
         return _json_error(exc.message, 409, "locked")
     # read before the commit, which expires the row (reading after it costs three round trips)
-    body = {"ok": True, "saved_at": row.updated_at.isoformat() + "Z", "client_id": client_id}
+    body = {"ok": True, "saved_at": row.updated_at.isoformat() + "Z", "client_id": given.client_id}
     if stale:
         body["stale"] = True
     db.session.commit()
+    operations.remember_question(question)  # for the fast path of this visit's next answers
     return jsonify(body)
 
 
