@@ -1,6 +1,6 @@
 """Autosave under load (issue 7): 50 evaluators answering at once, against a bare Flask endpoint.
 
-    .venv/bin/python bench/load_bench.py                 # 60 s against the app, then 60 s against the bare app
+    .venv/bin/python bench/load_bench.py                 # 60 s against the app and 60 s against the bare app
     .venv/bin/python bench/load_bench.py --seconds 15    # a shorter run
 
 Starts the app under gunicorn (gthread workers, on a free 127.0.0.1 port) on its own PostgreSQL
@@ -9,7 +9,9 @@ rebuilt by the migrations on every run), creates 50 evaluators with one visit in
 (the starter checklist), signs each in over HTTP (session cookie and CSRF token as a browser
 has them), then each evaluator autosaves answers back to back for the given time over one
 keep-alive connection: POST /visits/<id>/answers with the JSON the form sends. The same client
-then drives a bare Flask endpoint (bench/bare_app.py) served by gunicorn with the same settings.
+drives a bare Flask endpoint (bench/bare_app.py) served by gunicorn with the same settings, in
+alternating slices (app, bare, app, bare, ...; --slices, default 6) so that a machine whose speed
+drifts during the run weighs on both figures alike; each slice's rates are printed as it ends.
 
 Prints answers/s, p50/p95/p99 latency, errors (non-2xx, 5xx), the throughput ratio app/bare, and
 checks that every acknowledged answer is in the database (the last one per question, exactly).
@@ -54,12 +56,15 @@ def parse() -> argparse.Namespace:
     p.add_argument("--database-url", default=os.environ.get("BENCH_LOAD_DATABASE_URL",
                                                             "postgresql://postgres@127.0.0.1:5432/bench_load"))
     p.add_argument("--seconds", type=float, default=60.0, help="time each target is driven (default 60)")
+    p.add_argument("--slices", type=int, default=6,
+                   help="the time is cut into this many slices, alternating app and bare (default 6)")
     p.add_argument("--evaluators", type=int, default=50, help="concurrent evaluators (default 50)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2, one per core)")
     p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
     p.add_argument("--skip-bare", action="store_true", help="do not drive the bare endpoint")
     args = p.parse_args()
     args.seconds = min(max(args.seconds, 1.0), 600.0)  # bounded
+    args.slices = min(max(args.slices, 1), 60)
     return args
 
 
@@ -316,6 +321,19 @@ def drive(proc, port: int, people: list[Evaluator], plan: list[QuestionPlan], se
     return result
 
 
+def merge(total: Result, part: Result) -> None:
+    """Add the figures of one slice to the run's (later slices' answers are the later writes)."""
+    total.latencies.extend(part.latencies)
+    total.ok += part.ok
+    total.errors += part.errors
+    total.server_errors += part.server_errors
+    total.stale += part.stale
+    total.acked.update(part.acked)
+    total.elapsed += part.elapsed
+    total.server_cpu += part.server_cpu
+    total.client_cpu += part.client_cpu
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -371,29 +389,40 @@ def main() -> int:
     print(f"setting up {args.evaluators} evaluators on {args.database_url} ...", flush=True)
     people, plan = build_world(app, args.evaluators)
     print(f"{len(plan)} questions per visit; gunicorn gthread {args.workers} workers x {args.threads} threads; "
-          f"{args.seconds:.0f} s per target", flush=True)
+          f"{args.seconds:.0f} s per target in {args.slices} alternating slices", flush=True)
 
-    port = free_port()
-    proc = start_gunicorn("wsgi:app", ROOT, port, args, env)
+    # both servers run side by side; the load alternates between them in slices (app, bare, app, ...)
+    # so that a machine whose speed drifts during the run (a shared host) weighs on both alike
+    app_port = free_port()
+    app_proc = start_gunicorn("wsgi:app", ROOT, app_port, args, env)
+    bare_port = bare_proc = None
+    app_result, bare_result = Result(), Result()
+    per_slice = args.seconds / args.slices
     try:
+        if not args.skip_bare:
+            bare_port = free_port()
+            bare_proc = start_gunicorn("bare_app:app", ROOT / "bench", bare_port, args, env)
         for person in people:
-            sign_in(port, person)
-        app_result = drive(proc, port, people, plan, args.seconds)
+            sign_in(app_port, person)
+        bare_people = [Evaluator(email=p.email, visit_id=p.visit_id, csrf="x") for p in people]
+        for n in range(1, args.slices + 1):
+            one = drive(app_proc, app_port, people, plan, per_slice)
+            merge(app_result, one)
+            line = f"  slice {n}/{args.slices}: app {one.ok / one.elapsed:.0f} answers/s"
+            if bare_proc is not None:
+                other = drive(bare_proc, bare_port, bare_people, plan, per_slice)
+                merge(bare_result, other)
+                line += f", bare {other.ok / other.elapsed:.0f}/s"
+            print(line, flush=True)
     finally:
-        stop(proc)
+        stop(app_proc)
+        if bare_proc is not None:
+            stop(bare_proc)
     app_rate = report("app ", app_result)
     lost = lost_answers(app, app_result.acked)
     print(f"acknowledged answers checked: {len(app_result.acked)} (last write per question); lost answers: {lost}")
-
     bare_rate = None
-    if not args.skip_bare:
-        port = free_port()
-        proc = start_gunicorn("bare_app:app", ROOT / "bench", port, args, env)
-        try:
-            bare = [Evaluator(email=p.email, visit_id=p.visit_id, csrf="x") for p in people]
-            bare_result = drive(proc, port, bare, plan, args.seconds)
-        finally:
-            stop(proc)
+    if bare_proc is not None:
         bare_rate = report("bare", bare_result)
         print(f"ratio app/bare throughput: {app_rate / bare_rate:.2f}" if bare_rate else "ratio: bare endpoint failed")
 
