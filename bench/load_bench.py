@@ -60,7 +60,7 @@ def parse() -> argparse.Namespace:
                    help="the time is cut into this many slices, alternating app and bare (default 6)")
     p.add_argument("--evaluators", type=int, default=50, help="concurrent evaluators (default 50)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2, one per core)")
-    p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     p.add_argument("--skip-bare", action="store_true", help="do not drive the bare endpoint")
     args = p.parse_args()
     args.seconds = min(max(args.seconds, 1.0), 600.0)  # bounded
