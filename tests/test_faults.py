@@ -185,19 +185,33 @@ def test_s3_down_answers_and_submission_go_on_uploads_fail_clearly_then_recover(
 # --- a request killed mid-write ----------------------------------------------------------------------
 
 
+def _dies_after(monkeypatch, module, name: str) -> list:
+    """``module.name`` does its work, then dies as a killed worker would; returns what it returned."""
+    real, returned = getattr(module, name), []
+
+    def dies(*args, **kwargs):
+        returned.append(real(*args, **kwargs))
+        raise RuntimeError("the worker was killed here")
+
+    monkeypatch.setattr(module, name, dies)
+    return returned
+
+
+def _answer_killed(browser, app, *args, **kwargs):
+    app.logger.disabled = True  # the 500 is the point; its traceback is noise
+    try:
+        return _answer(browser, app, *args, **kwargs)
+    finally:
+        app.logger.disabled = False
+
+
 @pytest.mark.parametrize("where", ["compute_and_store_scores", "record_event"])
 def test_a_request_dying_inside_submit_leaves_no_half_written_visit(app, world, login_as, monkeypatch, where):
     from audit_app.submissions import operations
 
     visit_id = _visit(app, world, answered=True)
     eva = login_as("evaluator")
-    real = getattr(operations, where)
-
-    def dies_after_writing(*args, **kwargs):
-        real(*args, **kwargs)  # scores, dimension rows, answer fractions or the trail are flushed...
-        raise RuntimeError("the worker was killed here")  # ...and then the request dies
-
-    monkeypatch.setattr(operations, where, dies_after_writing)
+    _dies_after(monkeypatch, operations, where)  # scores, dimension rows, fractions or the trail are flushed
     app.logger.disabled = True
     try:
         response = eva.post(_url(app, "submissions.submit", visit_id=visit_id), {})
@@ -226,18 +240,8 @@ def test_a_request_dying_inside_an_answer_save_keeps_the_previous_answer(app, wo
     assert _answer(eva, app, visit_id, qids["q3"], 4, at="2026-01-01T10:00:00Z").status_code == 200
     with app.app_context():
         operations.forget_questions()  # the full path (a transaction of several statements)
-    real = operations.save_answer
-
-    def dies(*args, **kwargs):
-        real(*args, **kwargs)
-        raise RuntimeError("the worker was killed here")
-
-    monkeypatch.setattr(operations, "save_answer", dies)
-    app.logger.disabled = True
-    try:
-        assert _answer(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 500
-    finally:
-        app.logger.disabled = False
+    _dies_after(monkeypatch, operations, "save_answer")
+    assert _answer_killed(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 500
     assert _state(app, visit_id).answers[qids["q3"]].value == 4
 
 
@@ -251,18 +255,8 @@ def test_a_request_dying_after_the_fast_autosave_leaves_a_whole_answer(app, worl
     qids = _question_ids(app, visit_id)
     eva = login_as("evaluator")
     assert _answer(eva, app, visit_id, qids["q3"], 4, at="2026-01-01T10:00:00Z").status_code == 200
-    real, calls = operations.autosave, []
-
-    def dies(*args, **kwargs):
-        calls.append(real(*args, **kwargs))
-        raise RuntimeError("the worker was killed here")
-
-    monkeypatch.setattr(operations, "autosave", dies)
-    app.logger.disabled = True
-    try:
-        assert _answer(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 500
-    finally:
-        app.logger.disabled = False
+    calls = _dies_after(monkeypatch, operations, "autosave")
+    assert _answer_killed(eva, app, visit_id, qids["q3"], 2, at="2026-01-01T10:05:00Z").status_code == 500
     monkeypatch.undo()
     fast = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     assert (calls[0] is not None) == fast  # the fast path wrote, or (SQLite) left it to the full path
