@@ -97,6 +97,20 @@ def test_requests_succeed_after_postgresql_drops_every_connection(app, world, lo
 
 
 
+def test_the_fast_autosave_survives_dropped_connections(app, login_as, setup, fast):  # noqa: F811
+    """The fast path's own engine has no liveness ping: a statement that finds its connection dropped
+    is sent once more on a new one (the upsert is idempotent), so the evaluator never sees it."""
+    b = login_as("evaluator")
+    warm(b, setup)
+    assert save(b, setup["visit"], setup["q"]["q1"], False, moment(1)).status_code == 200
+    fast.clear()
+    for n in range(2, 4):
+        assert _terminate_backends(app) >= 1
+        assert save(b, setup["visit"], setup["q"]["q1"], n % 2 == 0, moment(n)).status_code == 200
+    assert len(fast) == 2 and all(outcome is not None for outcome in fast)  # written by the fast path
+    assert stored(app, setup["visit"], setup["q"]["q1"]).value is False
+
+
 def test_a_double_clicked_submit_submits_once(app, world, login_as, monkeypatch):
     """Two submit POSTs at the same moment on two connections: one status change, one trail entry."""
     from audit_app.submissions import operations

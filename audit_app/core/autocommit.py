@@ -9,11 +9,12 @@ is sent once more on a new one, so only idempotent statements belong here.
 
 from __future__ import annotations
 
+import json
 import threading
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import create_engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import JSON, create_engine
 
 from ..extensions import db
 
@@ -34,15 +35,42 @@ def _engine():
     return engine
 
 
+@lru_cache(maxsize=16)
+def _driver_sql(statement, dialect) -> tuple:
+    """``statement`` compiled once for the driver: (compiled, its SQL, the names of its JSON parameters)."""
+    compiled = statement.compile(dialect=dialect)
+    json_names = frozenset(name for name, bind in compiled.binds.items() if isinstance(bind.type, JSON))
+    return compiled, compiled.string, json_names
+
+
 def scalar(statement, params: dict):
-    """Run ``statement`` in a transaction of its own; the first column of its first row, or None."""
+    """Run ``statement`` in a transaction of its own; the first column of its first row, or None.
+
+    The statement is compiled once and sent straight to the driver's cursor (with the driver's own
+    prepared statements): SQLAlchemy's per-execution work (a cache key of the whole statement, a
+    result object) cost as much CPU as the driver's round trip on this hot path.
+    """
+    engine = _engine()
+    compiled, sql, json_names = _driver_sql(statement, engine.dialect)
+    values = compiled.construct_params(params)
+    for name in json_names:
+        values[name] = json.dumps(values[name])
     for attempt in (1, 2):
+        conn = engine.raw_connection()
+        cursor = None
         try:
-            with _engine().connect() as conn:
-                return conn.execute(statement, params).scalar()
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
+            cursor = conn.cursor()
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+            return row[0] if row else None
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if attempt == 2 or not engine.dialect.is_disconnect(exc, conn.dbapi_connection, cursor):
                 raise
+            conn.invalidate()  # the server dropped it: send once more on a new connection
+        finally:
+            if cursor is not None:
+                cursor.close()
+            conn.close()
     return None  # not reached
 
 

@@ -331,7 +331,7 @@ def _build_autosave():
     version and on one of its channels. The visit row is share-locked, so a submit (which locks
     it for update) and an answer never interleave: an answer arriving during a submit waits,
     finds the visit submitted and writes nothing. Then the last-writer-wins upsert."""
-    from sqlalchemy import any_, bindparam, func
+    from sqlalchemy import any_, bindparam, func, literal
     from sqlalchemy.dialects.postgresql import ARRAY, insert
     from sqlalchemy.types import String
 
@@ -356,8 +356,11 @@ def _build_autosave():
         .with_for_update(read=True, of=visits)
         .subquery()
     )
-    source = select(allowed.c.id, *(bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:]))
-    stmt = insert(answers).from_select(list(_UPSERT_COLUMNS), source)
+    # every column is given (``failed`` too: a new answer has not been scored), so the statement carries
+    # no defaults to fill in at execution (it is sent to the driver as compiled, ``core.autocommit``)
+    source = select(allowed.c.id, *(bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:]),
+                    literal(False, type_=answers.c.failed.type))
+    stmt = insert(answers).from_select([*_UPSERT_COLUMNS, "failed"], source)
     return stmt.on_conflict_do_update(
         index_elements=[answers.c.visit_id, answers.c.question_id],
         set_={name: stmt.excluded[name] for name in _UPSERT_COLUMNS[2:]},
