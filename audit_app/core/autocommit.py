@@ -72,10 +72,3 @@ def scalar(statement, params: dict):
                 cursor.close()
             conn.close()
     return None  # not reached
-
-
-def dispose() -> None:
-    """Close the pooled connections (a forked worker, a database dropped in tests)."""
-    engine = current_app.extensions.pop(_KEY, None)
-    if engine is not None:
-        engine.dispose()
