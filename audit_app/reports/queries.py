@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import DateTime, and_, case, cast, func, select
 
 from ..accounts.models import Client
 from ..checklists.models import DEFAULT_GRADE_LABELS, ChecklistVersion, Dimension, Question, Section, tr
@@ -180,9 +180,15 @@ def dimension_names(language: str) -> dict[str, str]:
 
 
 def _month_expr():
+    """The visit's month: a date (PostgreSQL's date_trunc, cheaper per row than formatting) or "YYYY-MM"
+    text (SQLite); ``_month_key`` makes both the "YYYY-MM" key the figures use."""
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(Visit.visited_on, "YYYY-MM")
+        return func.date_trunc("month", cast(Visit.visited_on, DateTime))  # a plain timestamp: no time zone
     return func.strftime("%Y-%m", Visit.visited_on)
+
+
+def _month_key(value) -> str:
+    return value if isinstance(value, str) else f"{value:%Y-%m}"
 
 
 def _split(f: Filters, score_col):
@@ -217,7 +223,7 @@ def visit_groups(f: Filters) -> list[tuple]:
     prev = f.previous()
     period = case((Visit.visited_on >= f.start, 1), (Visit.visited_on >= prev.start, 0), else_=2).label("period")
     month = _month_expr().label("month")
-    return [tuple(r) for r in db.session.execute(
+    return [(*r[:3], _month_key(r[3]), *r[4:]) for r in db.session.execute(
         select(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period,
                func.sum(Visit.score_overall), func.count(),
                func.count(case((Visit.score_critical_fail.is_(True), 1))))
