@@ -53,7 +53,7 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
-DATA_VERSION = 3  # bump when the generated data changes
+DATA_VERSION = 4  # bump when the generated data changes
 CACHE_DAYS = 5
 # The client summary covers a 90-day period SUMMARY_OFFSET days ago that holds exactly its 1,000 visits;
 # the rest (the dashboard's 100,000) lie in the last two years, like a large client's real history.
@@ -253,6 +253,13 @@ def clone_visits(app, fx: dict, n: int, days: int, offset: int = 0,
             FROM visits v JOIN visit_dimension_scores d ON d.visit_id = :vid
             WHERE v.id > :last
         """), {"vid": fx["visit"], "last": last})
+        # the built-in dimensions' scores are on the visit row too (as compute_and_store_scores keeps them)
+        conn.execute(text(f"""
+            UPDATE visits v SET {", ".join(
+                f"score_{d} = (SELECT score FROM visit_dimension_scores s WHERE s.visit_id = v.id "
+                f"AND s.dimension = '{d}')" for d in DIMS)}
+            WHERE v.id > :last
+        """), {"last": last})
         conn.execute(text("""
             INSERT INTO answers (visit_id, question_id, value, na, comment, answered_at, updated_at, fraction, failed)
             SELECT v.id, a.question_id, a.value, a.na, '', now(), now(), a.fraction,
@@ -320,7 +327,7 @@ def main() -> None:
         report = operations.build_report("visit", fx["client"], str(fx["visit"]), None, None, "en")
         answers = sum(len(s["questions"]) for s in report.sections)
         photos = sum(len(i["photos"]) for i in report.failed_items) + len(report.other_photos)
-        svgs = report_charts(report)
+        svgs = report_charts(report, titled=False)  # as render_pdf draws them
         baseline_html = plain_html(report_html(report, svgs))
 
         def baseline():

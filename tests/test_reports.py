@@ -152,6 +152,37 @@ def test_dashboard_change_from_previous_period(app, data):
     assert head["overall"]["change_display"] == "-66.7"
 
 
+def test_dimension_means_and_their_change_for_built_in_and_custom_dimensions(app, world):
+    """Built-in dimensions come from the visits' own columns, custom ones from visit_dimension_scores:
+    both give the mean over the visits that have the dimension, now and in the previous period."""
+    from audit_app.checklists.models import Dimension
+    from audit_app.extensions import db
+    from audit_app.reports import queries
+
+    with app.test_request_context():
+        db.session.add(Dimension(code="accessibility", name={"en": "Accessibility", "fi": "Saavutettavuus"}))
+        doc = factories.small_doc()
+        doc["sections"][1]["dimension"] = "accessibility"  # privacy's section becomes a custom dimension
+        version = factories.make_version(doc)
+        client = db.session.merge(world.client_a)
+        evaluator = db.session.merge(world.evaluator)
+        perfect = {"q1": True, "q2": 1, "q3": 5, "q4": True, "q5": True}
+        factories.make_scored_visit(client, evaluator, version=version, visited_on=TODAY - timedelta(days=2))
+        factories.make_scored_visit(client, evaluator, version=version, answers=perfect,
+                                    visited_on=TODAY - timedelta(days=40))
+        db.session.commit()
+        f = queries.Filters(client_id=world.ids["client_a"], start=TODAY - timedelta(days=29), end=TODAY)
+        dims = {d["code"]: d for d in queries.overview(f, "en")["dimensions"]}
+        dashboard = {d["code"]: d for d in queries.dashboard(f, "en")["dimensions"]}
+    # the worked example now: reachability 50.0, the custom section 0.0 (critical); before: both 100.0
+    assert (dims["reachability"]["display"], dims["reachability"]["n"]) == ("50.0", 1)
+    assert dims["reachability"]["previous_display"] == "100.0" and dims["reachability"]["change_display"] == "-50.0"
+    assert (dims["accessibility"]["display"], dims["accessibility"]["name"]) == ("0.0", "Accessibility")
+    assert dims["accessibility"]["previous_display"] == "100.0"
+    assert dims["privacy"]["n"] == 0 and dims["empathy"]["n"] == 0
+    assert dashboard["reachability"]["display"] == "50.0" and dashboard["accessibility"]["display"] == "0.0"
+
+
 def test_dashboard_page_shows_score_grade_and_tables(data, login_as):
     client = login_as("client")
     _set_language(client, "en")

@@ -23,6 +23,9 @@ def test_worked_example_is_stored(app, world):
             select(VisitDimensionScore.dimension, VisitDimensionScore.score).where(
                 VisitDimensionScore.visit_id == visit.id)).all())
         assert dims == {"reachability": 50.0, "privacy": 0.0}
+        # the built-in dimensions are on the visit row too (the dashboard reads them with the visit)
+        assert (visit.score_reachability, visit.score_privacy) == (50.0, 0.0)
+        assert visit.score_effortlessness is None and visit.score_empathy is None and visit.score_transparency is None
         assert [s["score"] for s in visit.score_data["sections"]] == [50.0, 0.0]
 
 

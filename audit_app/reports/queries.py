@@ -19,7 +19,7 @@ from ..core.models import db
 from ..evidence.models import Photo
 from ..scoring import DEFAULT_GRADE_BANDS, DIMENSIONS, VisitScore, display, grade
 from ..submissions.models import Answer
-from ..visits.models import CHANNELS, Location, Visit, VisitDimensionScore
+from ..visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, Location, Visit, VisitDimensionScore
 
 MAX_PERIOD_DAYS = 366 * 5
 TREND_MONTHS = 12
@@ -215,7 +215,8 @@ def _trend_start(f: Filters) -> date:
 def visit_groups(f: Filters) -> list[tuple]:
     """One aggregate over the visits of the period, the previous one and the trend's months, grouped finely
     enough for every visit-level figure: (location_id, channel, version_id, month, period, sum of V, n,
-    critical n), where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
+    critical n, then Σ and n of each built-in dimension's score in ``BUILTIN_DIMENSION_COLUMNS`` order),
+    where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
 
     Means are Σ V / n over these groups: the overall figure, per location, per channel, per month and the
     versions used all come from this one statement (one scan of the visits).
@@ -223,10 +224,11 @@ def visit_groups(f: Filters) -> list[tuple]:
     prev = f.previous()
     period = case((Visit.visited_on >= f.start, 1), (Visit.visited_on >= prev.start, 0), else_=2).label("period")
     month = _month_expr().label("month")
+    dimension_sums = [agg(column) for column in BUILTIN_DIMENSION_COLUMNS.values() for agg in (func.sum, func.count)]
     return [(*r[:3], _month_key(r[3]), *r[4:]) for r in db.session.execute(
         select(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period,
                func.sum(Visit.score_overall), func.count(),
-               func.count(case((Visit.score_critical_fail.is_(True), 1))))
+               func.count(case((Visit.score_critical_fail.is_(True), 1))), *dimension_sums)
         .where(*_conditions(f, start=min(prev.start, _trend_start(f))))
         .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period)
     ).all()]
@@ -265,17 +267,11 @@ def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimen
     versions = _versions(version_ids) if version_ids else _versions([f.version_id])
     latest = versions[max(versions)] if versions else None
     grader = Grader(latest, language)
-    if dimension_change:
-        d_avg_now, d_n_now, d_avg_prev, _n = _split(f, VisitDimensionScore.score)
-        conds = _conditions(f, start=f.previous().start)
-    else:
-        d_avg_now, d_n_now, d_avg_prev = func.avg(VisitDimensionScore.score), func.count(Visit.id), None
-        conds = _conditions(f)
-    columns = [VisitDimensionScore.dimension, d_avg_now, d_n_now] + ([d_avg_prev] if dimension_change else [])
-    dim_rows = db.session.execute(
-        select(*columns).join(Visit, Visit.id == VisitDimensionScore.visit_id).where(*conds)
-        .group_by(VisitDimensionScore.dimension)
-    ).all()
+    dim_rows = _builtin_dimension_rows(groups)
+    used = sorted({r[2] for r in groups if r[4] in (0, 1)})
+    if used and db.session.scalar(select(func.count()).select_from(Section).where(
+            Section.version_id.in_(used), Section.dimension.is_not(None), Section.dimension.notin_(DIMENSIONS))):
+        dim_rows += _custom_dimension_rows(f, dimension_change)
     names = dimension_names(language)
     by_dim = {r[0]: r for r in dim_rows}
     order = list(DIMENSIONS) + sorted(set(by_dim) - set(DIMENSIONS))
@@ -300,6 +296,38 @@ def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimen
         "grader": grader,
         "groups": groups,
     }
+
+
+def _builtin_dimension_rows(groups: list[tuple]) -> list[tuple]:
+    """(dimension, mean now, n now, mean before) of the built-in dimensions, from the visit groups."""
+    rows = []
+    for i, dimension in enumerate(BUILTIN_DIMENSION_COLUMNS):
+        sums = {0: [0.0, 0], 1: [0.0, 0]}
+        for row in groups:
+            if row[4] in sums:
+                sums[row[4]][0] += float(row[8 + 2 * i] or 0.0)
+                sums[row[4]][1] += int(row[9 + 2 * i] or 0)
+        (now, n), (before, n_before) = sums[1], sums[0]
+        if n or n_before:
+            rows.append((dimension, now / n if n else None, n, before / n_before if n_before else None))
+    return rows
+
+
+def _custom_dimension_rows(f: Filters, dimension_change: bool) -> list[tuple]:
+    """(dimension, mean now, n now, mean before) of the custom dimensions, from visit_dimension_scores."""
+    custom = VisitDimensionScore.dimension.notin_(DIMENSIONS)
+    if dimension_change:
+        d_avg_now, d_n_now, d_avg_prev, _n = _split(f, VisitDimensionScore.score)
+        conds = _conditions(f, start=f.previous().start)
+    else:
+        d_avg_now, d_n_now, d_avg_prev = func.avg(VisitDimensionScore.score), func.count(Visit.id), None
+        conds = _conditions(f)
+    columns = [VisitDimensionScore.dimension, d_avg_now, d_n_now] + ([d_avg_prev] if dimension_change else [])
+    rows = db.session.execute(
+        select(*columns).join(Visit, Visit.id == VisitDimensionScore.visit_id).where(*conds, custom)
+        .group_by(VisitDimensionScore.dimension)
+    ).all()
+    return [(r[0], r[1], r[2], r[3] if dimension_change else None) for r in rows]
 
 
 def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:

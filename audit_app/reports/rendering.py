@@ -66,11 +66,12 @@ def _sniff(data: bytes) -> str:
     return "application/octet-stream"
 
 
-def report_charts(report: Report) -> dict[str, str]:
-    """The report's charts as standalone SVG documents, by name."""
+def report_charts(report: Report, titled: bool = True) -> dict[str, str]:
+    """The report's charts as standalone SVG documents, by name. A PDF gives the dimension chart its
+    title as a heading of the page (``titled=False``): text is cheaper to lay out there than in the chart."""
     from flask_babel import gettext as _
 
-    out = {"dimensions": charts.dimension_chart(report.dimensions, _("Score by dimension"))}
+    out = {"dimensions": charts.dimension_chart(report.dimensions, _("Score by dimension") if titled else "")}
     if len(report.trend) > 1:
         out["trend"] = charts.trend_chart(report.trend)
     return out
@@ -142,7 +143,7 @@ def _without_cycle_collection():
 
 
 def _render_pdf(report: Report, storage, cache, progress) -> bytes:
-    svgs = report_charts(report)
+    svgs = report_charts(report, titled=False)
     html = report_html(report, svgs)
     if progress:
         progress(50)

@@ -15,7 +15,7 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from ..scoring import Answer as ScoringAnswer
 from ..scoring import AnswerError, VisitScore, check_answer, missing_required, score_visit
-from ..visits.models import CHANNELS, EDITABLE, Visit, VisitDimensionScore
+from ..visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, EDITABLE, Visit, VisitDimensionScore
 from .models import Answer, AuditEvent
 
 
@@ -40,6 +40,8 @@ def compute_and_store_scores(visit: Visit) -> VisitScore:
     visit.score_data = result.as_dict()
     visit.scored_at = utcnow()
     visit.dimension_scores = [VisitDimensionScore(dimension=d, score=s) for d, s in result.dimensions.items()]
+    for dimension, column in BUILTIN_DIMENSION_COLUMNS.items():
+        setattr(visit, column.key, result.dimensions.get(dimension))
     by_key = {q.key: q for s in result.sections for q in s.questions}
     for answer in db.session.scalars(select(Answer).where(Answer.visit_id == visit.id)):
         q = by_key.get(answer.question.key)

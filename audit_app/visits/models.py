@@ -68,10 +68,11 @@ class Wave(TimestampMixin, TenantMixin, db.Model):
 class Visit(TimestampMixin, TenantMixin, db.Model):
     __tablename__ = "visits"
     __table_args__ = (
-        # PostgreSQL: covering the report aggregates (an index-only scan; migration 3c5e1f0a7b21)
+        # PostgreSQL: covering the report aggregates (an index-only scan; migrations 3c5e1f0a7b21, 7d2b9e4c1a30)
         Index("ix_visits_client_status_visited", "client_id", "status", "visited_on",
               postgresql_include=["id", "score_overall", "location_id", "channel", "checklist_version_id",
-                                  "score_critical_fail"]),
+                                  "score_critical_fail", "score_reachability", "score_effortlessness",
+                                  "score_empathy", "score_transparency", "score_privacy"]),
         Index("ix_visits_evaluator_status", "evaluator_id", "status"),
     )
 
@@ -98,6 +99,14 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
     score_critical_fail: Mapped[bool] = mapped_column(default=False)
     score_data: Mapped[dict | None] = mapped_column(JSON)  # VisitScore.as_dict()
     scored_at: Mapped[datetime | None]
+    # the five built-in dimensions' scores again, beside the overall one (BUILTIN_DIMENSION_COLUMNS): the
+    # dashboard's dimension means come from the same scan of the visits as its other figures, instead of
+    # a join with visit_dimension_scores (which keeps every dimension, custom ones too)
+    score_reachability: Mapped[float | None]
+    score_effortlessness: Mapped[float | None]
+    score_empathy: Mapped[float | None]
+    score_transparency: Mapped[float | None]
+    score_privacy: Mapped[float | None]
 
     client = relationship("Client")
     location: Mapped[Location | None] = relationship()
@@ -126,6 +135,16 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
         if user.is_client:
             return user.client_id == self.client_id and self.status == "approved"
         return False
+
+
+#: built-in dimension -> the visits column that repeats its score
+BUILTIN_DIMENSION_COLUMNS = {
+    "reachability": Visit.score_reachability,
+    "effortlessness": Visit.score_effortlessness,
+    "empathy": Visit.score_empathy,
+    "transparency": Visit.score_transparency,
+    "privacy": Visit.score_privacy,
+}
 
 
 class VisitDimensionScore(db.Model):
