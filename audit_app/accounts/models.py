@@ -34,6 +34,10 @@ class Client(TimestampMixin, TenantMixin, db.Model):
         return f"<Client {self.id} {self.name!r}>"
 
 
+#: how many trailing characters of the password hash a session carries (``User.get_id``)
+SESSION_FRAGMENT = 12
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
@@ -58,7 +62,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def get_id(self) -> str:
         # Changing the password hash invalidates every other session of the user.
-        return f"{self.id}:{self.password_hash[-12:]}"
+        return f"{self.id}:{self.password_hash[-SESSION_FRAGMENT:]}"
 
     @property
     def is_admin(self) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
+from ..core.access import parse_session_id
 from ..core.models import db
-from .models import Client, User
+from .models import SESSION_FRAGMENT, Client, User
 
 #: built once: ``session.get`` builds its query on every call (the loader runs on every request)
 _USER_BY_ID = select(User).where(User.id == bindparam("id"))
@@ -13,11 +14,11 @@ _USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader; the id carries a fragment of the password hash."""
-    raw_id, _, fragment = (user_id or "").partition(":")
-    if not raw_id.isdigit() or int(raw_id) > 2**31 - 1:
+    identity = parse_session_id(user_id)
+    if identity is None:
         return None
-    user = db.session.execute(_USER_BY_ID, {"id": int(raw_id)}).scalar()
-    if user is None or user.password_hash[-12:] != fragment:
+    user = db.session.execute(_USER_BY_ID, {"id": identity[0]}).scalar()
+    if user is None or user.password_hash[-SESSION_FRAGMENT:] != identity[1]:
         return None
     return user
 

@@ -108,13 +108,18 @@ def _password_change():
     return None
 
 
-def session_user() -> tuple[int, str] | None:
-    """The user id and password-hash fragment the signed session names (Flask-Login's
-    ``_user_id``, see ``User.get_id``), not yet checked against the database."""
-    raw_id, _, fragment = str(session.get("_user_id") or "").partition(":")
+def parse_session_id(value) -> tuple[int, str] | None:
+    """(user id, password-hash fragment) from a session's user id (``User.get_id``), or None."""
+    raw_id, _, fragment = str(value or "").partition(":")
     if not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_ID or not fragment:
         return None
     return int(raw_id), fragment
+
+
+def session_user() -> tuple[int, str] | None:
+    """The user the signed session names (Flask-Login's ``_user_id``), not yet checked against the
+    database: the caller's statement does that, or ``complete_access``."""
+    return parse_session_id(session.get("_user_id"))
 
 
 def access_proven() -> None:

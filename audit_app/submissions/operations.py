@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -272,10 +273,16 @@ def _build_upsert():
 
     table = Answer.__table__
     stmt = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in _UPSERT_COLUMNS})
+    return _last_writer_wins(stmt)
+
+
+def _last_writer_wins(stmt):
+    """``stmt`` (an INSERT into answers) as an upsert that replaces the stored answer only when this
+    one is not older (``answered_at``), returning the id of the row written (none when stale)."""
+    table = Answer.__table__
     return stmt.on_conflict_do_update(
         index_elements=[table.c.visit_id, table.c.question_id],
-        set_={name: stmt.excluded[name] for name in ("value", "na", "comment", "answered_at", "updated_at",
-                                                    "updated_by_id")},
+        set_={name: stmt.excluded[name] for name in _UPSERT_COLUMNS[2:]},
         where=table.c.answered_at <= stmt.excluded.answered_at,
     ).returning(table.c.id)
 
@@ -326,6 +333,7 @@ def forget_questions() -> None:
     _frozen_questions().clear()
 
 
+@cache  # built on first use: it needs the accounts' tables
 def _build_autosave():
     """One statement that checks everything the autosave's slow path checks and writes the answer:
     the session's user exists, still has that password, is an active evaluator without a
@@ -337,7 +345,7 @@ def _build_autosave():
     from sqlalchemy.dialects.postgresql import ARRAY, insert
     from sqlalchemy.types import String
 
-    from ..accounts.models import User
+    from ..accounts.models import SESSION_FRAGMENT, User
 
     visits, users, answers = Visit.__table__, User.__table__, Answer.__table__
     allowed = (
@@ -349,7 +357,7 @@ def _build_autosave():
             visits.c.checklist_version_id == bindparam("version_id"),
             visits.c.channel == any_(bindparam("channels", type_=ARRAY(String))),
             users.c.id == bindparam("user_id"),
-            func.right(users.c.password_hash, 12) == bindparam("fragment"),
+            func.right(users.c.password_hash, SESSION_FRAGMENT) == bindparam("fragment"),
             users.c.active.is_(True),
             users.c.client_id.is_(None),
             users.c.role == "evaluator",
@@ -362,15 +370,7 @@ def _build_autosave():
     # no defaults to fill in at execution (it is sent to the driver as compiled, ``core.autocommit``)
     source = select(allowed.c.id, *(bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:]),
                     literal(False, type_=answers.c.failed.type))
-    stmt = insert(answers).from_select([*_UPSERT_COLUMNS, "failed"], source)
-    return stmt.on_conflict_do_update(
-        index_elements=[answers.c.visit_id, answers.c.question_id],
-        set_={name: stmt.excluded[name] for name in _UPSERT_COLUMNS[2:]},
-        where=answers.c.answered_at <= stmt.excluded.answered_at,
-    ).returning(answers.c.id)
-
-
-_AUTOSAVE = None
+    return _last_writer_wins(insert(answers).from_select([*_UPSERT_COLUMNS, "failed"], source))
 
 
 def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, value, na: bool, comment: str,
@@ -380,7 +380,6 @@ def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, valu
     visit object loaded. Returns the time it was saved, or None when anything is out of the
     ordinary, for the caller to take the full path, which then gives the precise answer (not
     signed in, not found, submitted, invalid, stale, a returned visit's audit trail)."""
-    global _AUTOSAVE
     question = _frozen_questions().get(question_id)
     if question is None or db.engine.dialect.name != "postgresql":
         return None
@@ -388,14 +387,12 @@ def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, valu
         value, na, comment, answered_at, now = _clean_answer(question, value, na, comment, answered_at)
     except AnswerRejected:
         return None
-    if _AUTOSAVE is None:
-        _AUTOSAVE = _build_autosave()
     user_id, fragment = identity
     params = dict(visit_id=visit_id, question_id=question.id, value=value, na=na, comment=comment,
                   answered_at=answered_at, updated_at=now, updated_by_id=user_id, user_id=user_id,
                   fragment=fragment, version_id=question.version_id,
                   channels=list(question.channels or CHANNELS))
-    written = autocommit.scalar(_AUTOSAVE, params)  # idempotent: last writer wins by answered_at
+    written = autocommit.scalar(_build_autosave(), params)  # idempotent: last writer wins by answered_at
     return now if written is not None else None
 
 
