@@ -45,6 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
 
+    from .submissions.lane import install
+
+    install(app)  # the autosave's common answer, before Flask's request machinery
+
     from .core.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -97,17 +101,16 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from .core.access import check_deferred, enforce_access
+    from .core.access import enforce_access
+    from .core.http import SECURITY_HEADERS
 
     # the access rule, and the password change a temporary password asks for, in one place
     app.before_request(enforce_access)
-    app.after_request(check_deferred)
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response
 
     @app.context_processor

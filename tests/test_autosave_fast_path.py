@@ -1,9 +1,11 @@
-"""The autosave's fast path (``submissions.operations.autosave``): on PostgreSQL the common answer is
-checked and written in one statement, with no user or visit loaded. Every case here is first made
-the fast path's own (the question is known from an earlier answer), and must end exactly as the
-full path ends it: the same status, the same message, nothing written that should not be.
-On SQLite the fast path stands aside and the same outcomes come from the full path. An answer
-racing a submit is in ``test_faults_postgresql.py`` (row locks)."""
+"""The autosave's fast path (``submissions.lane`` and ``submissions.operations.autosave``): on
+PostgreSQL the common answer is taken before Flask's request machinery, checked and written in one
+statement, with no user or visit loaded. Every case here is first made the fast path's own (the
+question is known from an earlier answer), and must end exactly as the full path ends it: the same
+status, the same message, nothing written that should not be. On SQLite the lane stands aside and
+the same outcomes come from the full path. An answer racing a submit is in
+``test_faults_postgresql.py`` (row locks); the lane's own checks (session, CSRF token, body) are in
+``test_autosave_lane.py``."""
 
 from __future__ import annotations
 
@@ -21,6 +23,16 @@ from . import factories
 
 class Outcomes(list):
     on_postgresql = False
+
+    @property
+    def wrote(self) -> bool:
+        """The last answer was written by the fast path."""
+        return bool(self) and self[-1] is not None
+
+    @property
+    def fell_through(self) -> list:
+        """What one answer that the fast path left to the full path records (SQLite: no attempt)."""
+        return [None] if self.on_postgresql else []
 
 
 @pytest.fixture
@@ -85,7 +97,7 @@ def test_the_common_answer_takes_one_statement(app, login_as, setup, fast):
     assert r.status_code == 200
     body = r.get_json()
     assert body["ok"] is True and body["client_id"] == "c-1" and body["saved_at"].endswith("Z")
-    assert (fast[-1] is not None) == fast.on_postgresql
+    assert fast.wrote == fast.on_postgresql
     row = stored(app, setup["visit"], setup["q"]["q1"])
     assert row.value is False and row.comment == "Hold music for 4 min"
     assert row.answered_at == datetime(2026, 3, 1, 12, 1)
@@ -110,7 +122,7 @@ def test_a_value_that_does_not_fit_is_refused_with_its_message(app, login_as, se
     fast.clear()
     r = save(b, setup["visit"], setup["q"][key], value, moment(1), na=na)
     assert r.status_code == 400 and r.get_json()["code"] == "invalid" and r.get_json()["error"]
-    assert fast == [None]
+    assert fast == fast.fell_through
     assert stored(app, setup["visit"], setup["q"][key]).value == before
 
 
@@ -120,7 +132,7 @@ def test_a_question_of_another_version_is_refused(app, login_as, setup, fast):
     fast.clear()
     r = save(b, setup["visit"], setup["other_q"]["q1"], True, moment(1))
     assert r.status_code == 400 and r.get_json()["code"] == "invalid"
-    assert fast == [None] and stored(app, setup["visit"], setup["other_q"]["q1"]) is None
+    assert fast == fast.fell_through and stored(app, setup["visit"], setup["other_q"]["q1"]) is None
 
 
 @pytest.mark.parametrize("who,status", [("evaluator2", 404), ("admin", 403), ("client", 403)])
@@ -160,7 +172,7 @@ def test_a_session_that_no_longer_holds_writes_nothing(app, world, login_as, set
     assert r.status_code in (302, 401)
     if change == "temporary password":
         assert "/account/password" in r.headers.get("Location", "") or r.status_code == 401
-    assert fast == [None]
+    assert fast == fast.fell_through
     assert stored(app, setup["visit"], setup["q"]["q1"]).value is True
 
 
@@ -177,7 +189,7 @@ def test_a_submitted_visit_refuses_the_answer(app, login_as, setup, fast):
     fast.clear()
     r = save(b, setup["visit"], setup["q"]["q1"], False, moment(1))
     assert r.status_code == 409 and r.get_json()["code"] == "locked"
-    assert fast == [None] and stored(app, setup["visit"], setup["q"]["q1"]).value is True
+    assert fast == fast.fell_through and stored(app, setup["visit"], setup["q"]["q1"]).value is True
 
 
 def test_a_returned_visit_keeps_its_audit_trail(app, login_as, setup, fast):
@@ -186,7 +198,7 @@ def test_a_returned_visit_keeps_its_audit_trail(app, login_as, setup, fast):
     _set_status(app, setup["visit"], "returned")
     fast.clear()
     assert save(b, setup["visit"], setup["q"]["q1"], False, moment(1)).status_code == 200
-    assert fast == [None]  # the trail is the full path's work
+    assert fast == fast.fell_through  # the trail is the full path's work
     with app.app_context():
         fields = db.session.scalars(select(AuditEvent.field).where(AuditEvent.visit_id == setup["visit"])).all()
     assert "q1" in fields

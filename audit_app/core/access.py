@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden
 
 from ..extensions import db, login_manager
 
@@ -44,14 +43,8 @@ def authenticated(view: Callable) -> Callable:
     return _tag(AUTHENTICATED)(view)
 
 
-def roles(*allowed: str, deferred: bool = False) -> Callable:
-    """Signed-in users with one of these roles.
-
-    ``deferred`` is for a hot path: when the session names a user, the guard loads nothing and
-    leaves the check to the view, which must either prove the same conditions in its own
-    database statement and call ``access_proven()``, or call ``complete_access()`` before it
-    does anything else. A deferred view that does neither gets a 403 (``check_deferred``).
-    """
+def roles(*allowed: str) -> Callable:
+    """Signed-in users with one of these roles."""
     unknown = set(allowed) - set(ROLES)
     if unknown or not allowed:
         raise ValueError(f"unknown roles {unknown}")
@@ -59,7 +52,6 @@ def roles(*allowed: str, deferred: bool = False) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         view.access_rule = rule
-        view.access_deferred = deferred
         return view
 
     return decorator
@@ -86,10 +78,6 @@ def enforce_access():
         abort(403)
     if rule == PUBLIC:
         return _password_change() if current_user.is_authenticated else None
-    view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "access_deferred", False) and session_user() is not None:
-        g.access_deferred = True
-        return None
     return _check(rule)
 
 
@@ -114,35 +102,6 @@ def parse_session_id(value) -> tuple[int, str] | None:
     if not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_ID or not fragment:
         return None
     return int(raw_id), fragment
-
-
-def session_user() -> tuple[int, str] | None:
-    """The user the signed session names (Flask-Login's ``_user_id``), not yet checked against the
-    database: the caller's statement does that, or ``complete_access``."""
-    return parse_session_id(session.get("_user_id"))
-
-
-def access_proven() -> None:
-    """A deferred view's own statement proved what the rule asks (see ``roles(deferred=True)``)."""
-    g.access_deferred = False
-
-
-def complete_access():
-    """Apply a deferred endpoint's rule now; returns a response to send instead, or None."""
-    if not g.get("access_deferred"):
-        return None
-    g.access_deferred = False
-    return _check(access_rule(request.endpoint))
-
-
-def check_deferred(response):
-    """``after_request`` hook: a deferred view must have settled the user's access before it
-    answered (fails closed; a refusal or an error passes as it is)."""
-    if g.get("access_deferred") and response.status_code < 400:
-        current_app.logger.error("endpoint %s left its deferred access check undone", request.endpoint)
-        g.access_deferred = False
-        return current_app.make_response(current_app.handle_user_exception(Forbidden()))
-    return response
 
 
 def get_for_client(model, object_id, user=None):

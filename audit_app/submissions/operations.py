@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -15,7 +16,7 @@ from ..core import autocommit
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from ..scoring import Answer as ScoringAnswer
-from ..scoring import AnswerError, VisitScore, check_answer, missing_required, score_visit
+from ..scoring import AnswerError, QuestionSpec, VisitScore, check_answer, missing_required, score_visit
 from ..visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, EDITABLE, Visit, VisitDimensionScore
 from .models import Answer, AuditEvent
 
@@ -314,23 +315,40 @@ def _upsert_answer(visit: Visit, question: Question, user, *, value, na: bool, c
 FROZEN_QUESTIONS_MAX = 50_000
 
 
-def _frozen_questions() -> dict[int, Question]:
+@dataclass(frozen=True)
+class FrozenQuestion:
+    """What the fast path needs of a question, read once: its id, version, kind, channels and
+    scoring spec (``check_value`` takes it as it takes a ``Question``)."""
+
+    id: int
+    version_id: int
+    kind: str
+    channels: tuple[str, ...]
+    spec: QuestionSpec
+
+    def to_spec(self) -> QuestionSpec:
+        return self.spec
+
+
+def _frozen_questions(app=None) -> dict[int, FrozenQuestion]:
     """Questions the fast path has seen, by id, kept with the app. A visit's checklist version is
     always published or retired (``visits.operations``) and those never change
     (``checklists.operations``), so a question read once for a visit stays right while the
     database does (a database restored under a running app needs ``forget_questions``)."""
-    return current_app.extensions.setdefault("audit_frozen_questions", {})
+    return (app or current_app).extensions.setdefault("audit_frozen_questions", {})
 
 
 def remember_question(question: Question) -> None:
     """Keep a question of a visit's (frozen) checklist version for ``autosave``."""
     questions = _frozen_questions()
-    if len(questions) < FROZEN_QUESTIONS_MAX:
-        questions[question.id] = question
+    if len(questions) < FROZEN_QUESTIONS_MAX and question.id not in questions:
+        questions[question.id] = FrozenQuestion(id=question.id, version_id=question.version_id, kind=question.kind,
+                                                channels=tuple(question.channels or CHANNELS),
+                                                spec=question.to_spec())
 
 
-def forget_questions() -> None:
-    _frozen_questions().clear()
+def forget_questions(app=None) -> None:
+    _frozen_questions(app).clear()
 
 
 @cache  # built on first use: it needs the accounts' tables
@@ -341,7 +359,7 @@ def _build_autosave():
     version and on one of its channels. The visit row is share-locked, so a submit (which locks
     it for update) and an answer never interleave: an answer arriving during a submit waits,
     finds the visit submitted and writes nothing. Then the last-writer-wins upsert."""
-    from sqlalchemy import any_, bindparam, func, literal
+    from sqlalchemy import any_, bindparam, false, func, literal_column, true
     from sqlalchemy.dialects.postgresql import ARRAY, insert
     from sqlalchemy.types import String
 
@@ -353,35 +371,38 @@ def _build_autosave():
         .join(users, users.c.id == visits.c.evaluator_id)
         .where(
             visits.c.id == bindparam("visit_id"),
-            visits.c.status == "in_progress",
+            visits.c.status == literal_column("'in_progress'"),
             visits.c.checklist_version_id == bindparam("version_id"),
             visits.c.channel == any_(bindparam("channels", type_=ARRAY(String))),
             users.c.id == bindparam("user_id"),
-            func.right(users.c.password_hash, SESSION_FRAGMENT) == bindparam("fragment"),
-            users.c.active.is_(True),
+            func.right(users.c.password_hash, literal_column(str(int(SESSION_FRAGMENT)))) == bindparam("fragment"),
+            users.c.active.is_(true()),
             users.c.client_id.is_(None),
-            users.c.role == "evaluator",
-            users.c.must_change_password.is_(False),
+            users.c.role == literal_column("'evaluator'"),
+            users.c.must_change_password.is_(false()),
         )
         .with_for_update(read=True, of=visits)
         .subquery()
     )
     # every column is given (``failed`` too: a new answer has not been scored), so the statement carries
-    # no defaults to fill in at execution (it is sent to the driver as compiled, ``core.autocommit``)
-    source = select(allowed.c.id, *(bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:]),
-                    literal(False, type_=answers.c.failed.type))
+    # no defaults to fill in at execution (it is sent to the driver as compiled, ``core.autocommit``);
+    # constants are written into the SQL, so the driver adapts only what changes per answer
+    given = {name: bindparam(name, type_=answers.c[name].type) for name in _UPSERT_COLUMNS[1:-1]}
+    given["updated_by_id"] = bindparam("user_id", type_=answers.c.updated_by_id.type)  # the session's user
+    source = select(allowed.c.id, *given.values(), false())
     return _last_writer_wins(insert(answers).from_select([*_UPSERT_COLUMNS, "failed"], source))
 
 
-def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, value, na: bool, comment: str,
+def autosave(app, visit_id: int, question_id: int, identity: tuple[int, str], *, value, na: bool, comment: str,
              answered_at: datetime) -> datetime | None:
     """The autosave's fast path on PostgreSQL: the common answer (a started visit, a question seen
     before, a valid value, the latest write) in one autocommitted statement, with no user or
-    visit object loaded. Returns the time it was saved, or None when anything is out of the
-    ordinary, for the caller to take the full path, which then gives the precise answer (not
-    signed in, not found, submitted, invalid, stale, a returned visit's audit trail)."""
-    question = _frozen_questions().get(question_id)
-    if question is None or db.engine.dialect.name != "postgresql":
+    visit object loaded and no app context needed (``lane`` calls it before Flask's request
+    machinery). Returns the time it was saved, or None when anything is out of the ordinary, for
+    the caller to take the full path, which then gives the precise answer (not signed in, not
+    found, submitted, invalid, stale, a returned visit's audit trail)."""
+    question = _frozen_questions(app).get(question_id)
+    if question is None:
         return None
     try:
         value, na, comment, answered_at, now = _clean_answer(question, value, na, comment, answered_at)
@@ -389,10 +410,9 @@ def autosave(visit_id: int, question_id: int, identity: tuple[int, str], *, valu
         return None
     user_id, fragment = identity
     params = dict(visit_id=visit_id, question_id=question.id, value=value, na=na, comment=comment,
-                  answered_at=answered_at, updated_at=now, updated_by_id=user_id, user_id=user_id,
-                  fragment=fragment, version_id=question.version_id,
-                  channels=list(question.channels or CHANNELS))
-    written = autocommit.scalar(_build_autosave(), params)  # idempotent: last writer wins by answered_at
+                  answered_at=answered_at, updated_at=now, user_id=user_id, fragment=fragment,
+                  version_id=question.version_id, channels=list(question.channels))
+    written = autocommit.scalar(app, _build_autosave(), params)  # idempotent: last writer wins by answered_at
     return now if written is not None else None
 
 
