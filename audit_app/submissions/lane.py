@@ -101,8 +101,9 @@ class AutosaveLane:
         if not 0 < length <= MAX_BODY:
             return None
         raw = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)  # the full path reads it again
-        environ["CONTENT_LENGTH"] = str(len(raw))
+        environ["wsgi.input"] = io.BytesIO(raw)  # the full path reads it again (a short body: as it came)
+        if len(raw) != length:
+            return None
         session = self._session(environ)
         if session is None or not self._csrf_valid(environ, session):
             return None
