@@ -16,7 +16,13 @@ libraries doing the same checks:
 Anything else — no or a bad session or token, another kind of body, a body too large, an answer
 the statement does not write — goes on to Flask untouched (the body is put back), where the
 full path gives its exact status and message. So the lane can only say yes where the full path
-would say yes; every refusal is the full path's.
+would say yes; every refusal is the full path's. An error inside the lane is logged and the
+request, too, goes on to Flask. On SQLite (the embedded default) the lane stands aside: the
+statement is PostgreSQL's.
+
+Measured with ``bench/load_bench.py`` (50 evaluators, gunicorn 2 x 4 threads, two cores): the
+lane took the app's CPU per answer in its workers from about 1.1 ms to 0.55 ms and its
+throughput from 0.37 to 0.55-0.57 of a bare Flask endpoint's.
 """
 
 from __future__ import annotations
