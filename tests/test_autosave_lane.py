@@ -139,7 +139,7 @@ def test_over_https_the_referrer_must_be_ours(app, login_as, setup, fast, referr
         assert stored(app, setup["visit"], setup["q"]["q1"]).value is True
 
 
-def test_the_lane_stands_aside_on_sqlite(app):
+def test_the_lane_stands_aside_on_sqlite():
     from audit_app import create_app
 
     on_sqlite = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

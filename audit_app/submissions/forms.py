@@ -129,6 +129,15 @@ def parse_answer(payload) -> AnswerInput:
                        client_id=client_id, answered_at=answered_at)
 
 
+def saved_reply(saved_at: datetime, client_id: str | None, stale: bool = False) -> dict:
+    """The autosave's JSON reply to a saved answer (the view's and the lane's): when the server kept
+    it, and the phone's id of the answer, so it can drop it from its queue."""
+    body = {"ok": True, "saved_at": saved_at.isoformat() + "Z", "client_id": client_id}
+    if stale:
+        body["stale"] = True  # a later answer is stored; this one changed nothing
+    return body
+
+
 def _parse_time(raw) -> datetime | None:
     if not isinstance(raw, str) or len(raw) > 64:
         return None

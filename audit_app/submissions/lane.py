@@ -33,7 +33,9 @@ import json
 import re
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from flask import Flask
 from flask_wtf.csrf import same_origin
@@ -46,12 +48,20 @@ from ..core.access import MAX_ID, parse_session_id
 from ..core.errors import DomainError
 from ..core.http import SECURITY_HEADERS
 from . import operations
-from .forms import parse_answer
+from .forms import parse_answer, saved_reply
 
 ANSWER_PATH = re.compile(r"/visits/([1-9][0-9]{0,9})/answers")
 #: the largest body the lane reads (an answer with a 5,000-character comment is about 20 kB)
 MAX_BODY = 64 * 1024
 CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's (flask_wtf.csrf.generate_csrf / validate_csrf)
+
+
+@dataclass(frozen=True)
+class Keys:
+    session: URLSafeTimedSerializer
+    session_max_age: int
+    csrf: URLSafeTimedSerializer
+    csrf_max_age: int | None
 
 
 class AutosaveLane:
@@ -60,7 +70,6 @@ class AutosaveLane:
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self._keys: tuple | None = None
         self._verified = Verified()
         # the statement is PostgreSQL's (``operations.autosave``); elsewhere Flask takes every answer
         self.enabled = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
@@ -81,17 +90,18 @@ class AutosaveLane:
                     return [body]
         return self.wsgi_app(environ, start_response)
 
-    def _serializers(self) -> tuple:
-        """(session serializer, its max age, CSRF serializer, CSRF time limit), made once."""
-        if self._keys is None:
-            app = self.app
-            config = app.config
-            session = app.session_interface.get_signing_serializer(app)
-            csrf = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt=CSRF_SALT)
-            lifetime = app.permanent_session_lifetime
-            max_age = int(lifetime.total_seconds()) if isinstance(lifetime, timedelta) else int(lifetime)
-            self._keys = (session, max_age, csrf, config.get("WTF_CSRF_TIME_LIMIT", 3600))
-        return self._keys
+    @cached_property
+    def _keys(self) -> Keys:
+        """How Flask signs the session and Flask-WTF the CSRF token (read on first use: the app's
+        configuration is complete by then)."""
+        app, config = self.app, self.app.config
+        lifetime = app.permanent_session_lifetime
+        return Keys(
+            session=app.session_interface.get_signing_serializer(app),
+            session_max_age=int(lifetime.total_seconds()) if isinstance(lifetime, timedelta) else int(lifetime),
+            csrf=URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt=CSRF_SALT),
+            csrf_max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600),
+        )
 
     def _answer(self, environ, visit_id: int) -> bytes | None:
         """The reply when the lane saved the answer; None (body put back) to let Flask answer."""
@@ -125,16 +135,15 @@ class AutosaveLane:
                                        answered_at=given.answered_at or operations.utcnow())
         if saved_at is None:
             return None
-        reply = {"client_id": given.client_id, "ok": True, "saved_at": saved_at.isoformat() + "Z"}
-        return (json.dumps(reply, separators=(",", ":")) + "\n").encode()
+        reply = saved_reply(saved_at, given.client_id)
+        return (json.dumps(reply, separators=(",", ":"), sort_keys=True) + "\n").encode()  # as Flask's jsonify
 
     def _session(self, environ) -> dict | None:
         """The signed session as Flask would open it; None when there is none or it does not verify."""
         value = parse_cookie(environ).get(self.app.config["SESSION_COOKIE_NAME"])
         if not value:
             return None
-        serializer, max_age, _csrf, _limit = self._serializers()
-        data = self._verified.get(value, serializer, max_age)
+        data = self._verified.get(value, self._keys.session, self._keys.session_max_age)
         return data if isinstance(data, dict) else None
 
     def _csrf_valid(self, environ, session: dict) -> bool:
@@ -148,13 +157,12 @@ class AutosaveLane:
         expected = session.get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         if not token or not isinstance(expected, str):
             return False
-        _session, _age, serializer, limit = self._serializers()
-        signed = self._verified.get(token, serializer, limit)
+        signed = self._verified.get(token, self._keys.csrf, self._keys.csrf_max_age)
         if not isinstance(signed, str) or not hmac.compare_digest(expected, signed):
             return False
         if environ.get("wsgi.url_scheme") == "https" and config.get("WTF_CSRF_SSL_STRICT", True):
             referrer = environ.get("HTTP_REFERER")
-            host = get_host("https", environ.get("HTTP_HOST"), None, self.app.config.get("TRUSTED_HOSTS"))
+            host = get_host("https", environ.get("HTTP_HOST"), None, config.get("TRUSTED_HOSTS"))
             if not referrer or not same_origin(referrer, f"https://{host}/"):
                 return False
         return True

@@ -18,7 +18,15 @@ from ..core.nav import register_nav
 from ..scoring import display
 from ..visits.models import Visit
 from . import operations, queries
-from .forms import ActionForm, CorrectForm, RejectForm, ReturnForm, parse_answer, parse_form_value
+from .forms import (
+    ActionForm,
+    CorrectForm,
+    RejectForm,
+    ReturnForm,
+    parse_answer,
+    parse_form_value,
+    saved_reply,
+)
 
 bp = Blueprint("submissions", __name__)
 
@@ -123,9 +131,7 @@ def save_answer(visit_id: int):
         db.session.rollback()
         return _json_error(exc.message, 409, "locked")
     # read before the commit, which expires the row (reading after it costs three round trips)
-    body = {"ok": True, "saved_at": row.updated_at.isoformat() + "Z", "client_id": given.client_id}
-    if stale:
-        body["stale"] = True
+    body = saved_reply(row.updated_at, given.client_id, stale)
     db.session.commit()
     operations.remember_question(question)  # for the fast path of this visit's next answers
     return jsonify(body)
