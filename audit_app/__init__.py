@@ -45,10 +45,6 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
 
-    from .submissions.lane import install
-
-    install(app)  # the autosave's common answer, before Flask's request machinery
-
     from .core.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -104,8 +100,11 @@ def _register_hooks(app: Flask) -> None:
     from .core.access import enforce_access
     from .core.http import SECURITY_HEADERS
 
+    from .core import transaction
+
     # the access rule, and the password change a temporary password asks for, in one place
     app.before_request(enforce_access)
+    transaction.init_app(app)  # one commit per request, at the edge
 
     @app.after_request
     def security_headers(response):

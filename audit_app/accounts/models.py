@@ -99,3 +99,22 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     first_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class UserSession(db.Model):
+    """A signed-in device. The browser's cookie carries a random token; only its SHA-256 is kept.
+
+    Signing out deletes the row, and so do a password change (the user's other sessions), an
+    admin's password reset and a deactivation (all of them): a copied cookie stops working.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship()
