@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     _import_models()
-    from .accounts.queries import load_user
+    from .accounts.views import load_user
 
     login_manager.user_loader(load_user)
 

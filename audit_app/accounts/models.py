@@ -34,8 +34,8 @@ class Client(TimestampMixin, TenantMixin, db.Model):
         return f"<Client {self.id} {self.name!r}>"
 
 
-#: how many trailing characters of the password hash a session carries (``User.get_id``)
-SESSION_FRAGMENT = 12
+#: the key of the Flask session that carries the signed-in device's token (``UserSession``)
+SESSION_TOKEN_KEY = "sid"
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -61,8 +61,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         return bool(self.active) and (self.client is None or self.client.active)
 
     def get_id(self) -> str:
-        # Changing the password hash invalidates every other session of the user.
-        return f"{self.id}:{self.password_hash[-SESSION_FRAGMENT:]}"
+        # the session's validity lives on the server (``UserSession``), not in this id
+        return str(self.id)
 
     @property
     def is_admin(self) -> bool:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..core.errors import DomainError
 from ..core.models import db, utcnow
-from .models import LANGUAGES, ROLES, Client, LoginThrottle, User
+from .models import LANGUAGES, ROLES, Client, LoginThrottle, User, UserSession
 
 
 def normalise_email(email: str) -> str:
@@ -54,6 +55,9 @@ def update_client(client: Client, *, name: str, active: bool) -> Client:
         raise DomainError(_("A client with this name already exists."), field="name")
     client.name = name
     client.active = active
+    if not active:
+        for user in client.users:
+            end_sessions(user)
     db.session.flush()
     return client
 
@@ -97,23 +101,29 @@ def update_user(
     user.client = client if role == "client" else None
     user.language = language
     user.active = active
+    if not active:
+        end_sessions(user)
     db.session.flush()
     return user
 
 
 def set_temporary_password(user: User, password: str) -> None:
+    """An admin's reset: every session of the user ends."""
     user.set_password(password)
     user.must_change_password = True
+    end_sessions(user)
     db.session.flush()
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
+def change_own_password(user: User, current: str, new: str, *, keep_token: str | None = None) -> None:
+    """The user's own change: every other session of the user ends (this device's stays)."""
     if not user.check_password(current):
         raise DomainError(_("The current password is not correct."), field="current_password")
     if current == new:
         raise DomainError(_("Choose a new password that differs from the current one."), field="new_password")
     user.set_password(new)
     user.must_change_password = False
+    end_sessions(user, keep_token=keep_token)
     db.session.flush()
 
 
@@ -179,3 +189,68 @@ def authenticate(email: str, password: str, address: str | None) -> User | None:
     user.last_login_at = utcnow()
     db.session.flush()
     return user
+
+
+# --- sessions (signed-in devices) -------------------------------------------------------------
+
+#: how often a session's "last seen" is written (not on every request)
+SESSION_TOUCH = timedelta(minutes=5)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User, user_agent: str = "") -> str:
+    """A new signed-in device for ``user``; returns its token for the browser's cookie."""
+    now = utcnow()
+    expired = now - current_app.permanent_session_lifetime
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.last_seen_at < expired))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                               user_agent=(user_agent or "").replace("\x00", "")[:255]))
+    db.session.flush()
+    return token
+
+
+def session_user(user_id: str, token: str | None) -> tuple[User, UserSession] | None:
+    """The user and session a browser's cookie names, if that session is still open; its last
+    use is noted (at most every ``SESSION_TOUCH``)."""
+    if not token or not str(user_id).isdigit():
+        return None
+    row = db.session.execute(
+        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == token_hash(token), User.id == int(user_id))
+    ).first()
+    if row is None:
+        return None
+    user, device = row
+    now = utcnow()
+    if now - device.last_seen_at > current_app.permanent_session_lifetime or not user.is_active:
+        return None
+    if now - device.last_seen_at > SESSION_TOUCH:
+        device.last_seen_at = now
+    return user, device
+
+
+def end_session(token: str | None) -> None:
+    """Sign one device out (its cookie stops working)."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token)))
+        db.session.flush()
+
+
+def end_device(user: User, device_id: int) -> bool:
+    """Sign out one of ``user``'s own devices; False when it is not theirs (or gone)."""
+    done = db.session.execute(delete(UserSession).where(UserSession.id == device_id, UserSession.user_id == user.id))
+    db.session.flush()
+    return bool(done.rowcount)
+
+
+def end_sessions(user: User, *, keep_token: str | None = None) -> None:
+    """Sign ``user`` out everywhere (but on the device holding ``keep_token``)."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        stmt = stmt.where(UserSession.token_hash != token_hash(keep_token))
+    db.session.execute(stmt)
+    db.session.flush()

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from ..core.access import parse_session_id
 from ..core.models import db
-from .models import SESSION_FRAGMENT, Client, User
+from .models import Client, User, UserSession
 
-#: built once: ``session.get`` builds its query on every call (the loader runs on every request)
-_USER_BY_ID = select(User).where(User.id == bindparam("id"))
-
-
-def load_user(user_id: str) -> User | None:
-    """Flask-Login loader; the id carries a fragment of the password hash."""
-    identity = parse_session_id(user_id)
-    if identity is None:
-        return None
-    user = db.session.execute(_USER_BY_ID, {"id": identity[0]}).scalar()
-    if user is None or user.password_hash[-SESSION_FRAGMENT:] != identity[1]:
-        return None
-    return user
+def devices(user: User) -> list[UserSession]:
+    """The user's signed-in devices, the most recently seen first."""
+    return list(db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.last_seen_at.desc())
+    ))
 
 
 def clients(active_only: bool = False) -> list[Client]:
@@ -45,3 +36,17 @@ def evaluators() -> list[User]:
             select(User).where(User.role == "evaluator", User.active.is_(True)).order_by(User.name)
         )
     )
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("SamsungBrowser/", "Samsung Internet"),
+             ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device_label(user_agent: str) -> str:
+    """A browser's User-Agent as people name it: "Firefox · Windows"; "" when unknown."""
+    agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in agent), "")
+    return " · ".join(part for part in (browser, system) if part)

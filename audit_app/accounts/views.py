@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -13,9 +13,12 @@ from ..core.access import authenticated, get_for_client, public, roles
 from ..core.errors import DomainError
 from ..core.models import db
 from ..core.nav import register_nav
+from ..core.transaction import keep_writes
 from . import operations, queries
+from ..core.forms import ActionForm
 from .forms import ChangePasswordForm, ClientForm, LanguageForm, LoginForm, TemporaryPasswordForm, UserForm
-from .models import Client, User
+from .models import SESSION_TOKEN_KEY, Client, User
+from .queries import device_label
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,6 +38,19 @@ def _form_error(form, exc: DomainError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         flash(exc.message, "danger")
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user of this browser's session, if that session is still open
+    on the server (signing out, a password change or a deactivation ends it)."""
+    found = operations.session_user(user_id, session.get(SESSION_TOKEN_KEY))
+    return found[0] if found else None
+
+
+def _sign_in(user: User) -> None:
+    session.clear()  # nothing from before the sign-in carries over (session fixation)
+    session[SESSION_TOKEN_KEY] = operations.open_session(user, request.user_agent.string)
+    login_user(user)
 
 
 @bp.route("/")
@@ -60,13 +76,12 @@ def login():
             status = 429
         else:
             user = operations.authenticate(form.email.data, form.password.data, address)
-            db.session.commit()
             if user is None:
+                keep_writes()  # the failure counts towards the lock
                 form.password.errors = [_("The email address or password is not correct.")]
                 status = 401
             else:
-                session.pop("lang", None)
-                login_user(user)
+                _sign_in(user)
                 if user.must_change_password:
                     return redirect(url_for("accounts.password"))
                 return redirect(_safe_next(request.args.get("next")) or url_for("accounts.index"))
@@ -78,7 +93,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @authenticated
 def logout():
+    operations.end_session(session.get(SESSION_TOKEN_KEY))
     logout_user()
+    session.pop(SESSION_TOKEN_KEY, None)
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -91,7 +108,6 @@ def switch_language():
         return redirect(url_for("accounts.index")), 303
     if current_user.is_authenticated:
         operations.set_language(current_user, language)
-        db.session.commit()
     else:
         session["lang"] = language
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.index"), 303)
@@ -103,10 +119,39 @@ def account():
     form = LanguageForm(obj=current_user)
     if form.validate_on_submit():
         operations.set_language(current_user, form.language.data)
-        db.session.commit()
         flash(_("Your settings were saved."), "success")
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form), (400 if request.method == "POST" else 200)
+    token_hash = operations.token_hash(session.get(SESSION_TOKEN_KEY) or "")
+    devices = [
+        {"id": d.id, "label": device_label(d.user_agent), "last_seen_at": d.last_seen_at,
+         "created_at": d.created_at, "current": d.token_hash == token_hash}
+        for d in queries.devices(current_user)
+    ]
+    return render_template("accounts/account.html", form=form, devices=devices, action_form=ActionForm()), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/account/sessions/<int:device_id>/end", methods=["POST"])
+@authenticated
+def end_device(device_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not operations.end_device(current_user, device_id):
+        abort(404)
+    flash(_("That device was signed out."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@authenticated
+def end_everywhere():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    operations.end_sessions(current_user)
+    logout_user()
+    session.pop(SESSION_TOKEN_KEY, None)
+    flash(_("You have signed out on every device."), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -115,12 +160,11 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            operations.change_own_password(current_user, form.current_password.data, form.new_password.data)
+            operations.change_own_password(current_user, form.current_password.data, form.new_password.data,
+                                           keep_token=session.get(SESSION_TOKEN_KEY))
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # the session id carries the new hash
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.index"))
     status = 400 if request.method == "POST" else 200
@@ -159,7 +203,6 @@ def _client_form(client: Client | None):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The client was saved."), "success")
             return redirect(url_for("accounts.clients"))
     status = 400 if request.method == "POST" else 200
@@ -212,7 +255,6 @@ def _user_form(user: User | None):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The user was saved."), "success")
             return redirect(url_for("accounts.users"))
     status = 400 if request.method == "POST" else 200
@@ -226,7 +268,6 @@ def user_password(user_id: int):
     form = TemporaryPasswordForm()
     if form.validate_on_submit():
         operations.set_temporary_password(user, form.password.data)
-        db.session.commit()
         flash(_("A temporary password was set. The user must change it at the next sign-in."), "success")
         return redirect(url_for("accounts.users"))
     status = 400 if request.method == "POST" else 200

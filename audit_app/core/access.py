@@ -96,14 +96,6 @@ def _password_change():
     return None
 
 
-def parse_session_id(value) -> tuple[int, str] | None:
-    """(user id, password-hash fragment) from a session's user id (``User.get_id``), or None."""
-    raw_id, _, fragment = str(value or "").partition(":")
-    if not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_ID or not fragment:
-        return None
-    return int(raw_id), fragment
-
-
 def get_for_client(model, object_id, user=None):
     """Load ``model`` by primary key for ``user`` (default: the current user).
 

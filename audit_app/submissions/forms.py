@@ -20,10 +20,6 @@ def _required(message):
     return DataRequired(message=message)
 
 
-class ActionForm(FlaskForm):
-    """A button that only needs the CSRF token (start, submit, approve)."""
-
-
 class ReturnForm(FlaskForm):
     comment = TextAreaField(
         _l("Comment for the evaluator"),

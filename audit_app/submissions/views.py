@@ -13,13 +13,13 @@ from flask_login import current_user
 from ..checklists.models import tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError, NotAllowed
+from ..core.forms import ActionForm
 from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
 from ..visits.models import Visit
 from . import operations, queries
 from .forms import (
-    ActionForm,
     CorrectForm,
     RejectForm,
     ReturnForm,
