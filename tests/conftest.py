@@ -57,6 +57,10 @@ def database_url() -> str:
     return f"sqlite:///{Path(_TMP) / 'test.sqlite3'}"
 
 
+#: one round of PBKDF2 instead of scrypt (~0.1 s a hash); test_accounts keeps one test on scrypt
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
 def make_test_app(url: str):
     """An app on ``url`` with its schema built by the migrations (a PostgreSQL schema is reset first)."""
     from flask_migrate import upgrade
@@ -64,7 +68,8 @@ def make_test_app(url: str):
     from audit_app import create_app
     from audit_app.extensions import db
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None,
+                      "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -97,11 +102,9 @@ def _clean_tables(request):
         return
     app = request.getfixturevalue("app")
     from audit_app.extensions import db
-    from audit_app.submissions.operations import forget_questions
 
     with app.app_context():
         db.session.remove()
-        forget_questions()  # the ids are used again by the next test
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":

@@ -16,7 +16,6 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from ..core.models import db, utcnow
-from ..visits import operations as visit_ops
 from ..visits.models import Visit
 from . import operations
 from .models import Answer
@@ -175,11 +174,8 @@ def _fill(visit: Visit, rng: random.Random, quality: float, at: datetime, *, fir
 
 
 def _move(visit: Visit, to: str, user, at: datetime, action: str = "status", comment: str = "") -> None:
-    """A status change through the status machine, with its audit-trail entry dated ``at``."""
-    old = visit.status
-    visit_ops.transition(visit, to)
-    event = operations.record_event(visit, user, action, field="status", old=old, new=to, comment=comment)
-    event.at = at
+    """A status change through the status machine, dated ``at`` with its audit-trail entry."""
+    operations.move(visit, to, user, action=action, comment=comment, at=at)
 
 
 def _started_at(rng: random.Random, day: date) -> datetime:
@@ -193,7 +189,6 @@ def _realise(entry: dict, admin, rng: random.Random, now: datetime) -> None:
         return
     day = entry["visited_on"]
     started = min(_started_at(rng, day), now - timedelta(hours=1))
-    visit.visited_on, visit.started_at = day, started
     _move(visit, "in_progress", visit.evaluator, started)
     quality = entry.get("quality", 0.8)
     _fill(visit, rng, quality, started, first_section_only=outcome == "in_progress")
@@ -205,7 +200,7 @@ def _realise(entry: dict, admin, rng: random.Random, now: datetime) -> None:
     operations.compute_and_store_scores(visit)
     submitted = min(started + timedelta(minutes=rng.randint(25, 70)), now - timedelta(minutes=30))
     _move(visit, "submitted", visit.evaluator, submitted)
-    visit.submitted_at = visit.scored_at = submitted
+    visit.scored_at = submitted
     if outcome == "submitted":
         return
     reviewed = min(submitted + timedelta(hours=rng.randint(3, 60)), now - timedelta(minutes=10))
@@ -215,8 +210,6 @@ def _realise(entry: dict, admin, rng: random.Random, now: datetime) -> None:
         visit.return_comment = comment
     elif outcome == "approved":
         _move(visit, "approved", admin, reviewed, action="approved")
-        visit.approved_at = reviewed
-    visit.reviewed_at = reviewed
 
 
 def load(ctx: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from ..checklists.models import Dimension, Question, Section, tr
 from ..core.access import MAX_ID
@@ -45,57 +45,6 @@ def question_in_visit(visit: Visit, question_id) -> Question | None:
     if question is None or question.version_id != visit.checklist_version_id:
         return None
     return question
-
-
-@dataclass(frozen=True, slots=True)
-class VisitRef:
-    """The columns of a visit that the autosave reads, without an ORM object (see ``autosave_target``)."""
-
-    id: int
-    client_id: int
-    evaluator_id: int
-    status: str
-    checklist_version_id: int
-    channel: str
-
-    editable = Visit.editable
-    visible_to = Visit.visible_to
-
-
-_VISIT_COLUMNS = ("id", "client_id", "evaluator_id", "status", "checklist_version_id", "channel")
-_QUESTION_COLUMNS = ("id", "version_id", "key", "kind", "weight", "required", "allow_na", "critical", "channels",
-                     "config")
-
-
-def _build_autosave_target():
-    visits, questions = Visit.__table__, Question.__table__
-    return (
-        select(*(visits.c[n] for n in _VISIT_COLUMNS), *(questions.c[n].label(f"q_{n}") for n in _QUESTION_COLUMNS))
-        .outerjoin(questions, (questions.c.id == bindparam("question_id"))
-                   & (questions.c.version_id == visits.c.checklist_version_id))
-        .where(visits.c.id == bindparam("visit_id"))
-    )
-
-
-_AUTOSAVE_TARGET = _build_autosave_target()
-
-
-def autosave_target(visit_id: int, question_id) -> tuple[VisitRef | None, Question | None]:
-    """The visit and, when it belongs to the visit's checklist version, the question, in one query
-    without the ORM's identity map (the autosave's hot path). The question is a transient
-    ``Question`` holding the columns answer validation reads; ``(None, None)`` when there is no
-    such visit. Whether the user may see the visit is the caller's check (``visible_to``)."""
-    if not 0 < visit_id <= MAX_ID:
-        return None, None
-    if isinstance(question_id, bool) or not isinstance(question_id, int) or not 0 < question_id <= MAX_ID:
-        question_id = None
-    row = db.session.execute(_AUTOSAVE_TARGET, {"visit_id": visit_id, "question_id": question_id}).first()
-    if row is None:
-        return None, None
-    visit = VisitRef(*row[:len(_VISIT_COLUMNS)])
-    if row.q_id is None:
-        return visit, None
-    return visit, Question(**dict(zip(_QUESTION_COLUMNS, row[len(_VISIT_COLUMNS):], strict=True)))
 
 
 def section_number_of(visit: Visit, question: Question, language: str) -> int:

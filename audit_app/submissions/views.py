@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +12,6 @@ from ..checklists.models import tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError, NotAllowed
 from ..core.forms import ActionForm
-from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
 from ..visits.models import Visit
@@ -35,19 +32,9 @@ bp = Blueprint("submissions", __name__)
 def _helpers():
     return {"tr": tr, "display": display}
 
-QUESTION_PARTIAL = "checklists/_question_input.html"
-
 
 def _language() -> str:
     return str(get_locale() or "fi")
-
-
-def _template_exists(name: str) -> bool:
-    return os.path.exists(os.path.join(current_app.root_path, current_app.template_folder, name))
-
-
-def _static_exists(name: str) -> bool:
-    return bool(current_app.static_folder) and os.path.exists(os.path.join(current_app.static_folder, name))
 
 
 def _own_visit(visit_id: int) -> Visit:
@@ -65,7 +52,6 @@ def start(visit_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     operations.start_visit(visit, current_user)
-    db.session.commit()
     return redirect(url_for(".form", visit_id=visit.id, section=1))
 
 
@@ -79,7 +65,6 @@ def form(visit_id: int):
     number = min(max(number, 1), max(len(sections), 1))
     current = sections[number - 1] if sections else None
     read_only = current_user.is_admin or not visit.editable
-    partial = QUESTION_PARTIAL if _template_exists(QUESTION_PARTIAL) else "submissions/_answer_input.html"
     return render_template(
         "submissions/form.html",
         visit=visit,
@@ -91,8 +76,6 @@ def form(visit_id: int):
         photos_by_question=queries.photos_by_question(visit),
         read_only=read_only,
         not_started=visit.status == "assigned" and current_user.is_evaluator,
-        question_partial=partial,
-        evidence_js=_static_exists("js/evidence.js"),
         action_form=ActionForm(),
     )
 
@@ -104,37 +87,22 @@ def _json_error(message: str, status: int, code: str):
 @bp.route("/visits/<int:visit_id>/answers", methods=["POST"])
 @roles("evaluator")
 def save_answer(visit_id: int):
-    # the common answer on PostgreSQL never reaches this view: ``lane`` takes it before Flask's
-    # request machinery; this is the full path, which gives every refusal its status and message
+    # share-locked: a submit of this visit waits for this answer, or this answer for the submit
+    visit = get_for_client(Visit, visit_id, lock="share")
     try:
         given = parse_answer(request.get_json(silent=True))
     except DomainError as exc:
-        given, refusal = None, exc
-    # the visit and the question in one query, without ORM objects; a visit not yet started is
-    # loaded with the ORM, since the first answer starts it
-    visit, question = queries.autosave_target(visit_id, given.question_id if given else None)
-    if visit is None or not current_user.is_authenticated or not visit.visible_to(current_user):
-        abort(404)
-    if visit.status == "assigned":
-        visit = _own_visit(visit_id)
-    if given is None:
-        return _json_error(refusal.message, 400, "bad_request")
+        return _json_error(exc.message, 400, "bad_request")
     try:
-        row, stale = operations.save_answer(
-            visit, question, current_user, value=given.value, na=given.na, comment=given.comment,
-            answered_at=given.answered_at or operations.utcnow(),
+        saved_at, stale = operations.save_answer(
+            visit, queries.question_in_visit(visit, given.question_id), current_user, value=given.value,
+            na=given.na, comment=given.comment, answered_at=given.answered_at or operations.utcnow(),
         )
     except operations.AnswerRejected as exc:
-        db.session.rollback()
         return _json_error(exc.message, 400, "invalid")
     except NotAllowed as exc:
-        db.session.rollback()
         return _json_error(exc.message, 409, "locked")
-    # read before the commit, which expires the row (reading after it costs three round trips)
-    body = saved_reply(row.updated_at, given.client_id, stale)
-    db.session.commit()
-    operations.remember_question(question)  # for the fast path of this visit's next answers
-    return jsonify(body)
+    return jsonify(saved_reply(saved_at, given.client_id, stale))
 
 
 @bp.route("/visits/<int:visit_id>/submit", methods=["POST"])
@@ -146,10 +114,8 @@ def submit(visit_id: int):
     try:
         missing = operations.submit_visit(visit, current_user)
     except operations.AlreadySubmitted as exc:
-        db.session.rollback()
         flash(exc.message, "info")
         return redirect(url_for(".form", visit_id=visit.id))
-    db.session.commit()
     if missing:
         language = _language()
         items = [
@@ -212,10 +178,8 @@ def correct(visit_id: int):
         operations.correct_answer(visit, question, current_user, value=value, na=bool(form.na.data),
                                   reason=form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "danger")
         return _render_review(visit, exc.status, correct_form=form, correct_question_id=form.question_id.data)
-    db.session.commit()
     flash(_("The answer was corrected and the scores recomputed."), "success")
     return redirect(url_for(".review", visit_id=visit.id))
 
@@ -231,10 +195,8 @@ def return_visit(visit_id: int):
     try:
         operations.return_visit(visit, current_user, form.comment.data)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "danger")
         return _render_review(visit, exc.status, return_form=form)
-    db.session.commit()
     flash(_("The visit was returned to the evaluator."), "success")
     return redirect(url_for(".queue"))
 
@@ -248,10 +210,8 @@ def approve(visit_id: int):
     try:
         operations.approve_visit(visit, current_user)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "danger")
         return _render_review(visit, exc.status)
-    db.session.commit()
     flash(_("The visit was approved and released to the client."), "success")
     return redirect(url_for(".queue"))
 
@@ -267,10 +227,8 @@ def reject(visit_id: int):
     try:
         operations.reject_visit(visit, current_user, form.reason.data)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "danger")
         return _render_review(visit, exc.status, reject_form=form)
-    db.session.commit()
     flash(_("The visit was rejected."), "success")
     return redirect(url_for(".queue"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -51,18 +51,19 @@ def check_transition(visit: Visit, to: str) -> None:
         )
 
 
-def transition(visit: Visit, to: str, *, today: date | None = None) -> Visit:
-    """Check and apply a status change, with its timestamps. The caller writes the audit trail.
+def transition(visit: Visit, to: str, *, at: datetime | None = None) -> Visit:
+    """Check and apply a status change with its timestamps: the only place a visit's status and
+    their times change. The caller writes the audit trail. ``at`` backdates it (the demo data).
 
     ``in_progress`` records the start time and the visit day (the first time only);
     ``submitted`` the submission time; ``returned``/``approved``/``rejected`` the review time;
     ``approved`` the release time.
     """
     check_transition(visit, to)
-    now = utcnow()
+    now = at or utcnow()
     if to == "in_progress":
         visit.started_at = visit.started_at or now
-        visit.visited_on = visit.visited_on or today or now.date()
+        visit.visited_on = visit.visited_on or now.date()
     elif to == "submitted":
         visit.submitted_at = now
     if to in ("returned", "approved", "rejected"):
