@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..core.models import db
 from .models import Client, User, UserSession
 
+
 def devices(user: User) -> list[UserSession]:
     """The user's signed-in devices, the most recently seen first."""
     return list(db.session.scalars(

@@ -11,11 +11,11 @@ from flask_login import current_user, login_user, logout_user
 
 from ..core.access import authenticated, get_for_client, public, roles
 from ..core.errors import DomainError
+from ..core.forms import ActionForm
 from ..core.models import db
 from ..core.nav import register_nav
 from ..core.transaction import keep_writes
 from . import operations, queries
-from ..core.forms import ActionForm
 from .forms import ChangePasswordForm, ClientForm, LanguageForm, LoginForm, TemporaryPasswordForm, UserForm
 from .models import SESSION_TOKEN_KEY, Client, User
 from .queries import device_label
