@@ -7,7 +7,9 @@ SQLite and evidence files under ``instance/``, and a secret key generated once i
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +36,19 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+#: Werkzeug hash methods: ``scrypt[:n:r:p]`` or ``pbkdf2[:hash[:iterations]]``
+_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2(:(?P<hash>[a-z0-9_]+)(:\d+)?)?")
+
+
+def _password_hash_method() -> str:
+    """scrypt unless set; a cheap method (e.g. ``pbkdf2:sha256:1``) is a knob for tests only."""
+    method = os.environ.get("PASSWORD_HASH_METHOD", "").strip() or "scrypt"
+    found = _HASH_METHOD.fullmatch(method)
+    if not found or (found["hash"] or "sha256") not in hashlib.algorithms_available:
+        raise ConfigError(f"PASSWORD_HASH_METHOD must be a Werkzeug method such as 'scrypt', got {method!r}")
+    return method
 
 
 def _secret_key(instance: Path) -> str:
@@ -97,6 +112,7 @@ def load_config() -> dict:
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
+        "PASSWORD_HASH_METHOD": _password_hash_method(),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),
         "STORAGE_LOCAL_PATH": os.environ.get("STORAGE_LOCAL_PATH", str(instance / "evidence")),
         "S3_BUCKET": os.environ.get("S3_BUCKET", ""),

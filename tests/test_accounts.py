@@ -156,10 +156,25 @@ def test_open_redirect_is_refused(world, browser):
     assert response.headers["Location"] == "/"
 
 
-def test_passwords_are_hashed_with_scrypt(world, app):
-    with app.app_context():
-        user = db.session.get(User, world.ids["evaluator"])
+def test_passwords_are_hashed_with_scrypt(app, monkeypatch):
+    """The one test on the real KDF: the test app hashes cheaply, a normally configured app with scrypt."""
+    from audit_app import create_app
+    from audit_app.accounts import operations
+
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    normal = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    assert normal.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with normal.app_context():
+        operations.create_user(email="kdf@t.example", name="Kdf", role="evaluator", password=PASSWORD,
+                               must_change_password=False)
+        db.session.commit()
+        db.session.expire_all()
+        user = db.session.scalar(select(User).where(User.email == "kdf@t.example"))
         assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
+    browser = Browser(normal)
+    assert browser.login("kdf@t.example", "wrong-password").status_code == 401
+    assert browser.login("kdf@t.example").status_code == 302
 
 
 def _flask(*args, env_extra=None, stdin=None):

@@ -77,8 +77,12 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.role == "client"
 
     def set_password(self, password: str) -> None:
-        # scrypt: a memory-hard key-derivation function (Werkzeug's default)
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Hash with the configured method: scrypt, a memory-hard key-derivation function, unless
+        the configuration names a cheaper one (the tests do); scrypt outside an app context."""
+        from flask import current_app, has_app_context
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, method=method or "scrypt")
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
