@@ -8,9 +8,7 @@ everything else: no ``file:``, no ``data:``, no HTTP round trip to ourselves, no
 
 from __future__ import annotations
 
-import gc
 import mimetypes
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -97,52 +95,8 @@ def pdf_stylesheet() -> CSS:
     return _stylesheet(str(path), path.stat().st_mtime)
 
 
-_long_lived_frozen = False
-
-
-def _freeze_long_lived() -> None:
-    """Once per process, after its first render: move the objects alive now (modules, the app, fonts,
-    WeasyPrint's and matplotlib's caches) out of the garbage collector's full scans (``gc.freeze``).
-
-    A render allocates hundreds of thousands of objects, which sets off full collections; each one
-    walked every tracked object of the process (about 260,000, ~140 ms, nearly a third of a render)
-    though none of the long-lived ones ever becomes garbage. Frozen objects are still freed normally
-    by reference counting; only cycles among them (none expected) would never be collected.
-    """
-    global _long_lived_frozen
-    if not _long_lived_frozen:
-        _long_lived_frozen = True
-        gc.freeze()
-
-
 def render_pdf(report: Report, storage=None, cache: dict | None = None, progress=None) -> bytes:
     """The report as a tagged (PDF/UA-1) A4 PDF."""
-    try:
-        with _without_cycle_collection():
-            return _render_pdf(report, storage, cache, progress)
-    finally:
-        _freeze_long_lived()
-
-
-@contextmanager
-def _without_cycle_collection():
-    """Run a render without the garbage collector's cycle passes; they are resumed afterwards.
-
-    A render allocates hundreds of thousands of short-lived objects, all freed by reference
-    counting: the cycle passes over them find next to nothing (peak memory of the 1,000-visit client
-    summary: 201 MB with them, 204 MB without) yet cost 6-15 % of the render's time. Another thread
-    rendering at the same time is harmless: whoever turned the collector off turns it back on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _render_pdf(report: Report, storage, cache, progress) -> bytes:
     svgs = report_charts(report, titled=False)
     html = report_html(report, svgs)
     if progress:
