@@ -130,7 +130,6 @@ def new():
         except ValidationFailed as exc:
             problems = exc.problems
         else:
-            db.session.commit()
             flash(_("The checklist was created. Add sections and questions to its draft."), "success")
             return _back(version)
     status = 400 if problems else 200
@@ -150,13 +149,10 @@ def import_file():
             doc = fileformat.parse_upload(upload.stream.read(fileformat.MAX_UPLOAD_BYTES + 1))
             version = fileformat.import_doc(doc)
         except ValidationFailed as exc:
-            db.session.rollback()
             problems = exc.problems
         except DomainError as exc:
-            db.session.rollback()
             error = exc.message
         else:
-            db.session.commit()
             flash(_("The checklist was imported as a draft."), "success")
             return _back(version)
     status = 400 if (problems or error) else 200
@@ -172,10 +168,8 @@ def dimensions():
         try:
             operations.add_dimension(values["code"], {"en": values["name_en"], "fi": values["name_fi"]})
         except DomainError as exc:
-            db.session.rollback()
             error, field = exc.message, exc.field
         else:
-            db.session.commit()
             flash(_("The dimension was added."), "success")
             return redirect(url_for("checklists.dimensions"))
     return render_template(
@@ -213,10 +207,8 @@ def version_edit(version_id: int):
         try:
             operations.update_version(v, values["title"], values["description"], values["critical_scope"])
         except ValidationFailed as exc:
-            db.session.rollback()
             problems = exc.problems
         else:
-            db.session.commit()
             flash(_("The details were saved."), "success")
             return _back(v)
     return render_template("checklists/meta_form.html", values=values, problems=problems, version=v,
@@ -230,10 +222,8 @@ def publish(version_id: int):
     try:
         operations.publish_checked(v, current_user)
     except ValidationFailed as exc:
-        db.session.rollback()
         flash(_("The version was not published. Fix the problems below first."), "danger")
         return _version_page(v, exc.problems, 400)
-    db.session.commit()
     flash(_("The version was published. It can no longer be changed."), "success")
     return _back(v)
 
@@ -243,7 +233,6 @@ def publish(version_id: int):
 def new_draft(version_id: int):
     v = _version(version_id)
     draft = operations.new_draft(v)
-    db.session.commit()
     flash(_("You are editing draft version %(number)d.", number=draft.number), "info")
     return _back(draft)
 
@@ -253,7 +242,6 @@ def new_draft(version_id: int):
 def retire(version_id: int):
     v = _version(version_id)
     operations.retire(v)
-    db.session.commit()
     flash(_("The version was retired. No new visits can use it; it stays readable."), "success")
     return _back(v)
 
@@ -310,10 +298,8 @@ def _section_form(v: ChecklistVersion, section: Section | None):
         try:
             saved = operations.save_section(v, values, section)
         except ValidationFailed as exc:
-            db.session.rollback()
             problems = exc.problems
         else:
-            db.session.commit()
             flash(_("The section was saved."), "success")
             return _back(v, f"section-{saved.id}")
     return render_template("checklists/section_form.html", version=v, section=section, values=values,
@@ -325,7 +311,6 @@ def _section_form(v: ChecklistVersion, section: Section | None):
 def section_delete(version_id: int, section_id: int):
     v = _version(version_id)
     operations.delete_section(_section(v, section_id))
-    db.session.commit()
     flash(_("The section was deleted."), "success")
     return _back(v)
 
@@ -336,7 +321,6 @@ def section_move(version_id: int, section_id: int):
     v = _version(version_id)
     section = _section(v, section_id)
     operations.move_section(section, _step())
-    db.session.commit()
     return _back(v, f"section-{section.id}")
 
 
@@ -371,10 +355,8 @@ def _question_form(v: ChecklistVersion, section: Section, question: Question | N
         try:
             saved = operations.save_question(section, doc, question)
         except ValidationFailed as exc:
-            db.session.rollback()
             problems = exc.problems
         else:
-            db.session.commit()
             flash(_("The question was saved."), "success")
             return _back(v, f"question-{saved.id}")
     return render_template(
@@ -390,7 +372,6 @@ def question_delete(version_id: int, question_id: int):
     question = _question(v, question_id)
     section_id = question.section_id
     operations.delete_question(question)
-    db.session.commit()
     flash(_("The question was deleted."), "success")
     return _back(v, f"section-{section_id}")
 
@@ -401,7 +382,6 @@ def question_move(version_id: int, question_id: int):
     v = _version(version_id)
     question = _question(v, question_id)
     operations.move_question(question, _step())
-    db.session.commit()
     return _back(v, f"question-{question.id}")
 
 

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..checklists.models import tr
 from ..core.access import get_for_client, public, roles
+from ..core.aftercommit import after_commit, after_rollback
 from ..core.errors import DomainError, render_error
-from ..core.models import db
 from ..visits.models import Visit
 from . import operations, queries
 from .forms import CaptionForm, UploadForm
@@ -29,8 +29,8 @@ PRESIGN_SECONDS = 60
 
 @bp.errorhandler(StorageUnavailable)
 def storage_unavailable(exc):
-    """The store is down: a clear 503 (the form keeps the photo and sends it again), never a 500."""
-    db.session.rollback()
+    """The store is down: a clear 503 (the form keeps the photo and sends it again), never a 500.
+    The edge rolls the request back."""
     current_app.logger.warning("evidence storage unavailable: %s", exc)
     return render_error(503, _("The photo storage cannot be reached just now. The photo was not saved; "
                                "please try again in a moment."))
@@ -96,22 +96,15 @@ def upload(visit_id: int):
             max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS)),
         )
     except IntegrityError:
-        # the same upload arrived twice at once: the other request stored it
-        db.session.rollback()
-        photo = queries.photo_for_upload(visit.id, form.client_uid.data or "")
-        if photo is None:
-            raise
-        return jsonify(_photo_json(photo)), 200
+        # The same upload arrived twice at once and the other request is storing it. A 503 rolls
+        # this one back at the edge; the form sends the photo again and then gets the stored one.
+        response = jsonify({"error": _("This photo is still being saved. It will be sent again in a moment.")})
+        response.headers["Retry-After"] = "2"
+        return response, 503
     if created:
-        try:
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            operations.delete_objects(storage, operations.photo_keys(photo))
-            existing = queries.photo_for_upload(visit.id, form.client_uid.data or "")
-            if existing is None:
-                raise
-            return jsonify(_photo_json(existing)), 200
+        # the objects are written already: if the row does not commit, they go again
+        keys = operations.photo_keys(photo)
+        after_rollback(lambda: operations.delete_objects(storage, keys))
     return jsonify(_photo_json(photo)), 201 if created else 200
 
 
@@ -148,7 +141,6 @@ def update(photo_id: int):
     payload = request.get_json(silent=True)
     form = CaptionForm(formdata=MultiDict(payload) if isinstance(payload, dict) else None)
     operations.update_caption(photo, form.caption.data)
-    db.session.commit()
     return jsonify(_photo_json(photo))
 
 
@@ -157,8 +149,8 @@ def update(photo_id: int):
 def delete(photo_id: int):
     photo = _own_photo(photo_id)
     keys = operations.delete_photo(photo)
-    db.session.commit()
-    operations.delete_objects(get_storage(), keys)
+    storage = get_storage()
+    after_commit(lambda: operations.delete_objects(storage, keys))  # the row first, then its objects
     return jsonify({"deleted": photo_id})
 
 

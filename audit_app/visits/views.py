@@ -93,7 +93,6 @@ def location_new(client_id: int):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The location was saved."), "success")
             return redirect(url_for("visits.locations", client_id=client.id))
     return render_template("visits/location_form.html", form=form, client=client, location=None), _status(form)
@@ -111,7 +110,6 @@ def location_edit(location_id: int):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The location was saved."), "success")
             return redirect(url_for("visits.locations", client_id=location.client_id))
     return render_template("visits/location_form.html", form=form, client=location.client,
@@ -123,7 +121,6 @@ def location_edit(location_id: int):
 def location_deactivate(location_id: int):
     location = get_for_client(Location, location_id)
     operations.set_location_active(location, False)
-    db.session.commit()
     flash(_("The location “%(name)s” was deactivated. Its visits stay.", name=location.name), "success")
     return redirect(url_for("visits.locations", client_id=location.client_id))
 
@@ -143,12 +140,9 @@ def location_import(client_id: int):
             data = upload.stream.read(operations.CSV_MAX_BYTES + 1)
             text = operations.read_csv_upload(data, upload.filename)
             report = operations.import_locations(client, text)
-        except DomainError as exc:
-            db.session.rollback()
+        except DomainError as exc:  # 400: the edge rolls back whatever the import had flushed
             form.file.errors = [*form.file.errors, exc.message]
             status = 400
-        else:
-            db.session.commit()
     elif request.method == "POST":
         status = 400
     return render_template("visits/location_import.html", form=form, client=client, report=report), status
@@ -174,7 +168,6 @@ def channel_new(client_id: int):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The channel was saved."), "success")
             return redirect(url_for("visits.channels", client_id=client.id))
     return render_template("visits/channel_form.html", form=form, client=client, row=None), _status(form)
@@ -192,7 +185,6 @@ def channel_edit(channel_id: int):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The channel was saved."), "success")
             return redirect(url_for("visits.channels", client_id=row.client_id))
     return render_template("visits/channel_form.html", form=form, client=row.client, row=row), _status(form)
@@ -203,7 +195,6 @@ def channel_edit(channel_id: int):
 def channel_deactivate(channel_id: int):
     row = get_for_client(ClientChannel, channel_id)
     operations.set_client_channel_active(row, False)
-    db.session.commit()
     flash(_("The channel “%(label)s” was deactivated. Its visits stay.", label=row.label), "success")
     return redirect(url_for("visits.channels", client_id=row.client_id))
 
@@ -294,7 +285,6 @@ def visit_new():
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The visit was created."), "success")
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
     return render_template("visits/visit_form.html", form=form, client=client, visit=None), _status(form)
@@ -335,7 +325,6 @@ def visit_edit(visit_id: int):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The visit was saved."), "success")
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
     return render_template("visits/visit_form.html", form=form, client=visit.client, visit=visit), _status(form)
@@ -374,11 +363,9 @@ def wave_new():
                 evaluators=chosen_evaluators, scenario=form.scenario.data or "",
             )
         except DomainError as exc:
-            db.session.rollback()
             _form_error(form, exc)
         else:
             count = queries.wave_visit_count(wave.id)
-            db.session.commit()
             flash(_("The wave “%(name)s” was created with %(n)d visits.", name=wave.name, n=count), "success")
             return redirect(url_for("visits.visits", client_id=client.id))
     return render_template("visits/wave_form.html", form=form, client=client, locations=locations,

@@ -1,0 +1,48 @@
+"""Work that must wait for the end of the request's transaction.
+
+Views do not commit (``core.transaction`` does, at the edge), so a view that also changes
+something outside the database says what to do once the outcome is known: delete stored files
+``after_commit`` of the removal that forgets them, or remove freshly stored files
+``after_rollback`` of the rows that would have named them. Only the outermost transaction
+counts (a savepoint's end is not the request's), and each callback runs at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+
+_ON_COMMIT = "audit_after_commit"
+_ON_ROLLBACK = "audit_after_rollback"
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Call ``callback()`` once the current transaction has committed; never if it rolls back."""
+    db.session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+def after_rollback(callback: Callable[[], object]) -> None:
+    """Call ``callback()`` if the current transaction rolls back; never once it has committed."""
+    db.session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
+def _run(session: Session, key: str, other: str) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint ended; the request's transaction goes on
+    session.info.pop(other, None)
+    for callback in session.info.pop(key, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    _run(session, _ON_COMMIT, _ON_ROLLBACK)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    _run(session, _ON_ROLLBACK, _ON_COMMIT)
