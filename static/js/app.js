@@ -61,3 +61,23 @@
   window.addEventListener("load", update);
   window.addEventListener("resize", later);
 })();
+
+/* Bars whose length is a figure (a score, a progress) take it from data-bar-width, a percentage:
+   the Content-Security-Policy allows no style attribute in a page. */
+(function () {
+  "use strict";
+
+  function size() {
+    var bars = document.querySelectorAll("[data-bar-width]");
+    for (var i = 0; i < bars.length; i++) {
+      var pct = parseFloat(bars[i].getAttribute("data-bar-width"));
+      bars[i].style.width = (isFinite(pct) ? Math.max(0, Math.min(100, pct)) : 0) + "%";
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", size);
+  } else {
+    size();
+  }
+})();

@@ -163,7 +163,9 @@
     var body = el("div", { "class": "ev-body" });
     var status = el("span", { "class": "ev-status", role: "status" });
     var bar = el("div", { "class": "progress ev-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" });
-    bar.appendChild(el("div", { "class": "progress-bar", style: "width: 0%" }));
+    var fill = el("div", { "class": "progress-bar" });
+    fill.style.width = "0%"; // through the CSSOM: the Content-Security-Policy refuses style attributes
+    bar.appendChild(fill);
     var capId = "ev-cap-" + uid;
     var label = el("label", { "class": "visually-hidden", "for": capId }, this.d.labelCaption);
     var cap = el("input", { "class": "form-control ev-caption", id: capId, type: "text", maxlength: "500",
