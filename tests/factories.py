@@ -1,11 +1,16 @@
-"""Builders of domain objects for tests. Call them inside an app context; they flush."""
+"""Builders for tests: domain objects (call them inside an app context; they flush) and the bytes
+of uploaded images."""
 
 from __future__ import annotations
 
+import io
 import json
+import struct
+import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import select
 
 from audit_app.checklists import operations as checklist_ops
@@ -124,3 +129,54 @@ def make_scored_visit(client, evaluator, version=None, answers=None, status="app
         visit.approved_at = now
     db.session.flush()
     return visit
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+def encode(image: Image.Image, fmt: str, **kw) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kw)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(size=(64, 48), color=(200, 80, 40), **save) -> bytes:
+    return encode(Image.new("RGB", size, color), "JPEG", **save)
+
+
+def rotated_jpeg_with_gps() -> bytes:
+    """80×40 pixels, left half red, right half blue; EXIF orientation 6 (rotate 90° clockwise), GPS."""
+    image = Image.new("RGB", (80, 40), (255, 0, 0))
+    image.paste((0, 0, 255), (40, 0, 80, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x0110] = "Phone X"
+    exif.get_ifd(0x8769)[36867] = "2025:03:14 09:26:53"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (60.0, 10.0, 0.0), 3: "E", 4: (24.0, 56.0, 0.0)})
+    data = encode(image, "JPEG", exif=exif, quality=95)
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)  # the GPS is really in there
+    return data
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` × ``height`` pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+def make_photo(visit, user, question_id=None, caption="A photo", data=None, client_uid=None):
+    """A stored photo of ``visit`` (which must be editable), through the real operation."""
+    from flask import current_app
+
+    from audit_app.evidence import operations
+    from audit_app.evidence.storage import get_storage
+
+    photo, _ = operations.add_photo(
+        visit, data=data or jpeg_bytes(), storage=get_storage(), user=user, question_id=question_id,
+        caption=caption, client_uid=client_uid, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+    )
+    return photo

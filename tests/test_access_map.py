@@ -1,56 +1,17 @@
 """Walks the whole URL map: every endpoint declares an access rule, and the rule holds.
 
-A new route must be added to RULES below, with who may use it and how to build its URL; a
-route missing here fails the suite. For each route the test signs in as anonymous, admin,
-evaluator, client and a client of another tenant and checks the response.
+A new route must be added to the RULES table of its package in tests/routes_<package>.py, with
+who may use it and how to build its URL; a route missing there fails the suite. For each route
+the test signs in as anonymous, admin, evaluator, client and a client of another tenant and
+checks the response.
 """
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-
 import pytest
 
-from audit_app.core.access import AUTHENTICATED, PUBLIC, access_rule
-
-ANON, ADMIN, EVAL, OTHER_EVAL, CLIENT, OTHER = (
-    "anonymous", "admin", "evaluator", "other_evaluator", "client", "other_client"
-)
-ALL_ROLES = (ANON, ADMIN, EVAL, OTHER_EVAL, CLIENT, OTHER)
-
-
-def no_args(world):
-    return {}
-
-
-# endpoint -> (expected rule, URL arguments built from the world[, {role: expected status}])
-# Each package keeps its table in tests/routes_<package>.py as RULES; they are merged here.
-# Objects named in URLs belong to client A and to the evaluator "evaluator"; the optional
-# third item says what other roles get, e.g. {OTHER: 404, OTHER_EVAL: 404}.
-RULES: dict[str, tuple] = {
-    "static": (PUBLIC, lambda w: {"filename": "css/app.css"}),
-    "bootstrap.static": (PUBLIC, lambda w: {"filename": "css/bootstrap.min.css"}),
-    "accounts.index": (AUTHENTICATED, no_args),
-    "accounts.login": (PUBLIC, no_args),
-    "accounts.logout": (AUTHENTICATED, no_args),
-    "accounts.switch_language": (PUBLIC, no_args),
-    "accounts.account": (AUTHENTICATED, no_args),
-    "accounts.password": (AUTHENTICATED, no_args),
-    "accounts.clients": ({"admin"}, no_args),
-    "accounts.client_new": ({"admin"}, no_args),
-    "accounts.client_edit": ({"admin"}, lambda w: {"client_id": w.ids["client_a"]}),
-    "accounts.users": ({"admin"}, no_args),
-    "accounts.user_new": ({"admin"}, no_args),
-    "accounts.user_edit": ({"admin"}, lambda w: {"user_id": w.ids["client_user"]}),
-    "accounts.user_password": ({"admin"}, lambda w: {"user_id": w.ids["client_user"]}),
-}
-
-for _path in sorted(Path(__file__).parent.glob("routes_*.py")):
-    _module = importlib.import_module(f"tests.{_path.stem}")
-    _overlap = RULES.keys() & _module.RULES.keys()
-    assert not _overlap, f"{_path.name} redeclares {_overlap}"
-    RULES.update(_module.RULES)
+from audit_app.core.access import access_rule
+from tests.helpers import ALL_ROLES, RULES, expected_access
 
 
 def _normalise(rule):
@@ -77,17 +38,6 @@ def test_rules_have_the_right_shape():
             assert set(entry[2]) <= set(ALL_ROLES), endpoint
 
 
-def _expected(rule, role: str) -> str:
-    if rule == PUBLIC:
-        return "ok"
-    if role == ANON:
-        return "login"
-    if rule == AUTHENTICATED:
-        return "ok"
-    role_name = {ADMIN: "admin", EVAL: "evaluator", OTHER_EVAL: "evaluator", CLIENT: "client", OTHER: "client"}[role]
-    return "ok" if role_name in rule else "forbidden"
-
-
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_each_route_behaves_as_declared(app, world, login_as, role):
     browser = login_as(role)
@@ -107,7 +57,7 @@ def test_each_route_behaves_as_declared(app, world, login_as, role):
             response = browser.get(url)
         else:
             response = browser.post(url, {})
-        expected = overrides.get(role, _expected(declared, role))
+        expected = overrides.get(role, expected_access(declared, role))
         location = response.headers.get("Location", "")
         got_login = response.status_code == 302 and "/login?next=" in location
         if isinstance(expected, int):

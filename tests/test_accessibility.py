@@ -14,7 +14,6 @@ from audit_app.extensions import db
 
 from . import factories
 from .conftest import page_login
-from .routes_evidence import make_photo
 
 # AXE_IMPACTS=minor,moderate,serious,critical shows the lesser findings too
 BLOCKING = tuple(os.environ.get("AXE_IMPACTS", "serious,critical").split(","))
@@ -41,8 +40,8 @@ def screens(app, world):
         questions = {q.key: q.id for q in version.questions()}
         for visit, status in ((todo, "in_progress"), (submitted, "submitted"), (approved, "approved")):
             visit.status = "in_progress"
-            make_photo(visit, evaluator, question_id=questions["q5"], caption="The counter")
-            make_photo(visit, evaluator, question_id=questions["q4"] if visit is approved else None, caption="")
+            factories.make_photo(visit, evaluator, question_id=questions["q5"], caption="The counter")
+            factories.make_photo(visit, evaluator, question_id=questions["q4"] if visit is approved else None, caption="")
             visit.status = status
         db.session.commit()
         return {

@@ -13,7 +13,7 @@ from audit_app.visits.models import Visit
 
 from . import factories
 from .conftest import page_login
-from .test_submissions_browser import wait_for
+from .helpers import wait_for
 
 
 def camera_photo(size=(3200, 2400)) -> bytes:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
-import zlib
 from datetime import datetime
 
 import pytest
@@ -13,6 +11,7 @@ from PIL import Image
 
 from audit_app.core.errors import DomainError
 from audit_app.evidence.processing import REPORT_EDGE, THUMB_EDGE, TooLarge, process_photo
+from tests.factories import encode, png_header_claiming, rotated_jpeg_with_gps
 
 MB = 1024 * 1024
 
@@ -28,37 +27,8 @@ def process(data: bytes, **kw):
     return process_photo(data, **kw)
 
 
-def encode(image: Image.Image, fmt: str, **kw) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **kw)
-    return buffer.getvalue()
-
-
 def noisy(size=(400, 300), mode="RGB") -> Image.Image:
     return Image.frombytes(mode, size, os.urandom(size[0] * size[1] * len(mode)))
-
-
-def rotated_jpeg_with_gps() -> bytes:
-    """80×40 pixels, left half red, right half blue; EXIF orientation 6 (rotate 90° clockwise), GPS."""
-    image = Image.new("RGB", (80, 40), (255, 0, 0))
-    image.paste((0, 0, 255), (40, 0, 80, 40))
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    exif[0x0110] = "Phone X"
-    exif.get_ifd(0x8769)[36867] = "2025:03:14 09:26:53"
-    gps = exif.get_ifd(0x8825)
-    gps.update({1: "N", 2: (60.0, 10.0, 0.0), 3: "E", 4: (24.0, 56.0, 0.0)})
-    data = encode(image, "JPEG", exif=exif, quality=95)
-    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)  # the GPS is really in there
-    return data
-
-
-def png_header_claiming(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
 
 
 def assert_no_metadata(data: bytes) -> None:

@@ -3,7 +3,7 @@ token, an expired session, a deactivated user, path tricks in photo keys, and HT
 every free-text field, on the pages and in the PDF.
 
 Routes and the objects in their URLs come from ``app.url_map`` and the RULES tables of
-``tests/routes_*.py`` (merged in ``tests/test_access_map.py``): the objects there belong to
+``tests/routes_*.py`` (merged in ``tests/helpers.py``): the objects there belong to
 client A and to the evaluator "evaluator", so "other_client" and "other_evaluator" are the other
 tenants trying those ids.
 """
@@ -21,8 +21,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from tests import factories
-from tests.routes_evidence import jpeg_bytes, make_photo
-from tests.test_access_map import ALL_ROLES, RULES
+from tests.factories import jpeg_bytes, make_photo
+from tests.helpers import ALL_ROLES, RULES
 
 ID_ROUTES_SKIP = {"static", "bootstrap.static"}
 FOREIGN = ("other_client", "other_evaluator")

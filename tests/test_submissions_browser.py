@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from audit_app.extensions import db
@@ -12,6 +10,7 @@ from audit_app.visits.models import Visit
 
 from . import factories
 from .conftest import page_login
+from .helpers import wait_for
 
 
 def stored_answers(app, visit_id) -> dict:
@@ -19,16 +18,6 @@ def stored_answers(app, visit_id) -> dict:
         db.session.remove()
         rows = db.session.execute(select(Answer).where(Answer.visit_id == visit_id)).scalars().all()
         return {a.question.key: (a.value, a.na, a.comment) for a in rows}
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def saved(page):
