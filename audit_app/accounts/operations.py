@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
+from ..core.access import MAX_ID
 from ..core.errors import DomainError
 from ..core.models import db, utcnow
 from .models import LANGUAGES, ROLES, Client, LoginThrottle, User, UserSession
@@ -213,24 +215,30 @@ def open_session(user: User, user_agent: str = "") -> str:
     return token
 
 
-def session_user(user_id: str, token: str | None) -> tuple[User, UserSession] | None:
-    """The user and session a browser's cookie names, if that session is still open; its last
-    use is noted (at most every ``SESSION_TOUCH``)."""
-    if not token or not str(user_id).isdigit():
+@cache
+def _session_lookup():
+    """The user of an open session and that session's id and last use, built once (the loader runs
+    on every request)."""
+    return (select(User, UserSession.id, UserSession.last_seen_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("token_hash"), User.id == bindparam("user_id")))
+
+
+def session_user(user_id: str, token: str | None) -> User | None:
+    """The user a browser's cookie names, if that session is still open; its last use is noted
+    (at most every ``SESSION_TOUCH``)."""
+    if not token or not str(user_id).isdigit() or int(user_id) > MAX_ID:
         return None
-    row = db.session.execute(
-        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == token_hash(token), User.id == int(user_id))
-    ).first()
+    row = db.session.execute(_session_lookup(), {"token_hash": token_hash(token), "user_id": int(user_id)}).first()
     if row is None:
         return None
-    user, device = row
+    user, device_id, last_seen_at = row
     now = utcnow()
-    if now - device.last_seen_at > current_app.permanent_session_lifetime or not user.is_active:
+    if now - last_seen_at > current_app.permanent_session_lifetime or not user.is_active:
         return None
-    if now - device.last_seen_at > SESSION_TOUCH:
-        device.last_seen_at = now
-    return user, device
+    if now - last_seen_at > SESSION_TOUCH:
+        db.session.execute(update(UserSession).where(UserSession.id == device_id).values(last_seen_at=now))
+    return user
 
 
 def end_session(token: str | None) -> None:

@@ -43,8 +43,7 @@ def _form_error(form, exc: DomainError) -> None:
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user of this browser's session, if that session is still open
     on the server (signing out, a password change or a deactivation ends it)."""
-    found = operations.session_user(user_id, session.get(SESSION_TOKEN_KEY))
-    return found[0] if found else None
+    return operations.session_user(user_id, session.get(SESSION_TOKEN_KEY))
 
 
 def _sign_in(user: User) -> None:
