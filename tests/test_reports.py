@@ -598,9 +598,10 @@ def test_period_pdf_is_rendered_by_an_rq_worker_with_progress_and_download(app, 
     other = login_as("other_client")
     assert other.get(f"/reports/generated/{report_id}?format=json").status_code == 404
 
-    with app.app_context():
-        worker = SimpleWorker([queue], connection=redis_queue)
-        assert worker.work(burst=True)
+    # the worker entry module runs the job in the app's context (the jobs module builds no app)
+    import worker
+
+    assert worker.work(app, [QUEUE], burst=True, worker_class=SimpleWorker)
     assert queue.count == 0 and len(queue.failed_job_registry) == 0
 
     state = client.get(f"/reports/generated/{report_id}?format=json").get_json()

@@ -1,12 +1,21 @@
 """Rendering in an RQ worker when REDIS_URL is configured.
 
-Start a worker with ``rq worker reports --url $REDIS_URL`` in an environment that has the
-app's configuration; the job builds the app itself when it runs outside one.
+Workers start with ``python worker.py`` (beside ``wsgi.py``): it makes the app once and runs
+the jobs inside its app context, so nothing here builds an app. A job runs outside any request
+and owns its commits (progress is committed as it goes, for the polling page).
+
+The request that asks for a report commits at the edge, after its view has returned, so the job
+is queued only once that commit is done (``enqueue_after_commit``): a worker never looks for a
+report row that is not there yet.
 """
 
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from sqlalchemy import update
+
+from ..core.aftercommit import after_commit
+from ..core.models import db
 
 QUEUE = "reports"
 
@@ -22,6 +31,16 @@ class QueueUnavailable(Exception):
     """Redis could not take the job."""
 
 
+def check_queue() -> None:
+    """Raise QueueUnavailable when Redis does not answer (the caller renders in the request instead)."""
+    from redis.exceptions import RedisError
+
+    try:
+        queue().connection.ping()
+    except RedisError as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
 def enqueue(report_id: int) -> None:
     from redis.exceptions import RedisError
 
@@ -31,18 +50,33 @@ def enqueue(report_id: int) -> None:
         raise QueueUnavailable(str(exc)) from exc
 
 
+def enqueue_after_commit(report_id: int) -> None:
+    """Queue the report's render once the current transaction has committed; nothing if it rolls back.
+
+    Should Redis refuse the job after all, the report is marked failed (on a connection of its own:
+    the committed session takes no more statements here), so its page says so instead of waiting.
+    """
+    app = current_app._get_current_object()
+
+    def queue_it():
+        try:
+            with app.app_context():
+                enqueue(report_id)
+        except QueueUnavailable:
+            app.logger.exception("report %s: queue unavailable after commit", report_id)
+            from .models import GeneratedReport
+
+            with app.app_context(), db.engine.begin() as conn:
+                conn.execute(update(GeneratedReport).where(GeneratedReport.id == report_id)
+                             .values(state="failed", error="queue unavailable"))
+
+    after_commit(queue_it)
+
+
 def render_job(report_id: int) -> None:
-    if has_app_context():
-        _run(report_id)
-        return
-    from .. import create_app
-
-    with create_app().app_context():
-        _run(report_id)
-
-
-def _run(report_id: int) -> None:
-    from ..core.models import db
+    """Render one report. Runs inside the worker's app context (``worker.py``)."""
+    if not has_app_context():
+        raise RuntimeError("report jobs run in an app context: start workers with `python worker.py`")
     from .models import GeneratedReport
     from .operations import render_generated
 
@@ -53,10 +87,11 @@ def _run(report_id: int) -> None:
     def commit_progress(r):  # the polling page reads state and progress from the database
         db.session.commit()
 
-    with current_app.test_request_context():
-        try:
-            render_generated(row, on_progress=commit_progress)
-        except Exception:
-            db.session.commit()
-            raise
-        db.session.commit()
+    try:
+        with current_app.test_request_context():
+            try:
+                render_generated(row, on_progress=commit_progress)
+            finally:
+                db.session.commit()  # done, or failed with its error
+    finally:
+        db.session.remove()
