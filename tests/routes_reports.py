@@ -41,7 +41,8 @@ def _generated(world):
         from audit_app.extensions import db
         from audit_app.reports.models import GeneratedReport
 
-        row = GeneratedReport(client_id=world.ids["client_a"], scope="client", state="queued",
+        # released (a period report reads approved visits only): its client's users may follow it
+        row = GeneratedReport(client_id=world.ids["client_a"], scope="client", state="queued", released=True,
                               created_by_id=world.ids["client_user"], language="en")
         db.session.add(row)
         db.session.commit()

@@ -1,13 +1,21 @@
-"""Generated PDF reports, kept in Storage and downloadable again; client logos."""
+"""Generated PDF reports, kept in Storage and downloadable again; client logos.
+
+A generated report records the visits that went into it (``generated_report_visits``) and
+whether all of them were approved when it was made (``released``). Its client's users see it
+only while it is released and none of those visits has since left ``approved`` (reopened or
+withdrawn); a report an admin makes of unapproved visits is internal. The rule is written once,
+as SQL (``GeneratedReport.client_may_see``), for the scoped lookup and the list alike.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, and_, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TenantMixin, db, utcnow
+from ..visits.models import Visit
 
 SCOPES = ("visit", "location", "channel", "client")
 STATES = ("queued", "rendering", "done", "failed")
@@ -31,9 +39,41 @@ class GeneratedReport(TenantMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: every visit in it was approved when it was made (set again when it is rendered)
+    released: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     client = relationship("Client")
     created_by = relationship("User")
+
+    @classmethod
+    def client_may_see(cls):
+        """SQL: released when made, and no visit in it has left ``approved`` since."""
+        withdrawn = (
+            select(GeneratedReportVisit.visit_id)
+            .join(Visit, Visit.id == GeneratedReportVisit.visit_id)
+            .where(GeneratedReportVisit.report_id == cls.id, Visit.status != "approved")
+            .exists()
+        )
+        return and_(cls.released.is_(True), ~withdrawn)
+
+    def visible_to(self, user) -> bool:
+        """Admins: all. A client's user: its own client's reports while ``client_may_see`` holds."""
+        if user.is_admin:
+            return True
+        if not super().visible_to(user):
+            return False
+        return db.session.scalar(
+            select(GeneratedReport.id).where(GeneratedReport.id == self.id, GeneratedReport.client_may_see())
+        ) is not None
+
+
+class GeneratedReportVisit(db.Model):
+    """A visit whose results went into a generated report."""
+
+    __tablename__ = "generated_report_visits"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("generated_reports.id", ondelete="CASCADE"), primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True)
 
 
 class ClientLogo(db.Model):

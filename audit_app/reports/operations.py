@@ -7,13 +7,13 @@ from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Integer, delete, insert, literal, select
 
 from ..core.errors import DomainError
 from ..core.models import db, utcnow
 from ..visits.models import CHANNELS, Location, Visit
 from . import queries
-from .models import SCOPES, ClientLogo, GeneratedReport
+from .models import SCOPES, ClientLogo, GeneratedReport, GeneratedReportVisit
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 20_000_000
@@ -29,9 +29,12 @@ def _storage():
 # --- building report data from a scope -------------------------------------------------------
 
 
-def build_report(scope: str, client_id: int, ref: str, start: date | None, end: date | None, language: str,
-                 approved_only: bool = True) -> queries.Report:
-    """The plain report data of a scope. ``ref`` is the visit or location id or the channel code."""
+def build_report(scope: str, client_id: int, ref: str, start: date | None, end: date | None,
+                 language: str) -> queries.Report:
+    """The plain report data of a scope. ``ref`` is the visit or location id or the channel code.
+
+    Period scopes read approved visits only; a visit report shows its visit whatever its status.
+    """
     if scope == "visit":
         report = queries.visit_report(int(ref), language)
     else:
@@ -77,6 +80,8 @@ def check_scope(scope: str, client_id: int, ref: str) -> None:
 
 def create_generated(client_id: int, scope: str, ref: str, start: date | None, end: date | None, language: str,
                      user) -> GeneratedReport:
+    """A report to be made. A visit report is released (its client may see it) only if its visit is
+    approved now; period reports read approved visits only. Rendering records what went in."""
     check_scope(scope, client_id, ref)
     row = GeneratedReport(
         client_id=client_id, scope=scope, scope_ref=str(ref if scope != "client" else ""),
@@ -86,7 +91,25 @@ def create_generated(client_id: int, scope: str, ref: str, start: date | None, e
     )
     db.session.add(row)
     db.session.flush()
+    if scope == "visit":
+        _record_visits(row, select(Visit.id).where(Visit.id == int(ref)))
+    else:
+        row.released = True
+        db.session.flush()
     return row
+
+
+def _record_visits(row: GeneratedReport, visit_ids) -> None:
+    """Record the visits (a SELECT of ids) that went into ``row``, and whether all are approved now."""
+    db.session.execute(delete(GeneratedReportVisit).where(GeneratedReportVisit.report_id == row.id))
+    ids = visit_ids.subquery()
+    db.session.execute(insert(GeneratedReportVisit).from_select(
+        ["report_id", "visit_id"], select(literal(row.id, Integer), ids.c.id)))
+    unapproved = db.session.scalar(
+        select(GeneratedReportVisit.visit_id).join(Visit, Visit.id == GeneratedReportVisit.visit_id)
+        .where(GeneratedReportVisit.report_id == row.id, Visit.status != "approved").limit(1))
+    row.released = unapproved is None
+    db.session.flush()
 
 
 def render_generated(row: GeneratedReport, storage=None, on_progress=None) -> GeneratedReport:
@@ -105,7 +128,11 @@ def render_generated(row: GeneratedReport, storage=None, on_progress=None) -> Ge
     try:
         with force_locale(row.language):
             report = build_report(row.scope, row.client_id, row.scope_ref, row.period_start, row.period_end,
-                                  row.language, approved_only=True)
+                                  row.language)
+            # what went in, recorded as soon as it is read: a visit that leaves "approved" later hides it
+            _record_visits(row, queries.report_visit_ids(report))
+            if report.visit is not None and report.visit["status"] != "approved":
+                row.released = False
             progress(30)
             pdf = render_pdf(report, storage=storage, cache={}, progress=progress)
         key = f"reports/{row.client_id}/{row.id}.pdf"

@@ -21,7 +21,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..accounts.models import Client
 from ..core.access import get_for_client, roles
@@ -130,8 +129,7 @@ def visit_report(visit_id: int):
     visit = get_for_client(Visit, visit_id)
     if visit.score_data is None:
         abort(404)
-    report = operations.build_report("visit", visit.client_id, str(visit.id), None, None, _language(),
-                                     approved_only=not current_user.is_admin)
+    report = operations.build_report("visit", visit.client_id, str(visit.id), None, None, _language())
     return _report_page(report, visit.client_id, "visit", str(visit.id))
 
 
@@ -193,25 +191,23 @@ def make_pdf(client_id: int, scope: str, ref: str):
         raise DomainError(_("Choose a period of at most five years."), field="start")
     row = operations.create_generated(client_id, scope, ref if scope != "client" else "", start, end, _language(),
                                       current_user)
-    db.session.commit()
+    status_page = redirect(url_for("reports.generated_status", report_id=row.id))
     if current_app.config.get("REDIS_URL"):
         from . import jobs
 
         try:
-            jobs.enqueue(row.id)
+            jobs.check_queue()
         except jobs.QueueUnavailable:  # Redis is down: make it here rather than lose the request
             current_app.logger.exception("report %s: queue unavailable, rendering in the request", row.id)
         else:
-            return redirect(url_for("reports.generated_status", report_id=row.id))
+            jobs.enqueue_after_commit(row.id)  # the worker must find the row: queued once it is committed
+            return status_page
     try:
         operations.render_generated(row)
-    except Exception:
+    except Exception:  # the row says it failed (committed with the redirect); the user may try again
         current_app.logger.exception("report %s failed to render", row.id)
-        db.session.commit()
         flash(_("The report could not be made. Please try again."), "danger")
-        return redirect(url_for("reports.generated_status", report_id=row.id))
-    db.session.commit()
-    return redirect(url_for("reports.generated_status", report_id=row.id))
+    return status_page
 
 
 def _iso(value):
@@ -224,23 +220,16 @@ def _iso(value):
 
 
 def _generated_or_404(report_id: int) -> GeneratedReport:
-    row = get_for_client(GeneratedReport, report_id)
-    if not current_user.is_admin and row.created_by_id != current_user.id and row.client_id != current_user.client_id:
-        abort(404)
-    return row
+    """The stored report if the user may see it (``GeneratedReport.visible_to``), else 404."""
+    return get_for_client(GeneratedReport, report_id)
 
 
 @bp.route("/reports/generated")
 @roles(*REPORT_ROLES)
 def generated_list():
-    stmt = select(GeneratedReport).order_by(GeneratedReport.created_at.desc(), GeneratedReport.id.desc()).limit(200)
-    if current_user.is_client:
-        stmt = stmt.where(GeneratedReport.client_id == current_user.client_id)
-    else:
-        stmt = stmt.where(GeneratedReport.created_by_id == current_user.id)
-    rows = db.session.scalars(stmt).all()
+    rows, internal = queries.generated_reports(current_user)
     names = dict(queries.clients()) if current_user.is_admin else {}
-    return render_template("reports/generated_list.html", rows=rows, names=names)
+    return render_template("reports/generated_list.html", rows=rows, names=names, internal=internal)
 
 
 @bp.route("/reports/generated/<int:report_id>")
@@ -332,7 +321,6 @@ def logo(client_id: int):
             form.logo.errors = [*form.logo.errors, exc.message]
             status = 400
         else:
-            db.session.commit()
             flash(_("The logo was saved. It appears on the covers of new PDF reports."), "success")
             return redirect(url_for("reports.logo", client_id=client.id))
     elif request.method == "POST":

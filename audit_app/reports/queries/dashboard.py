@@ -1,0 +1,344 @@
+"""Dashboard aggregates: SQL aggregates over the stored scores of a period's visits.
+
+The number of statements a dashboard issues does not depend on the number of visits or locations.
+Period reports take their head figures (overall, dimensions, locations, channels, trend, most
+failed, critical failures) from here too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import DateTime, and_, case, cast, func, select
+
+from ...checklists.models import ChecklistVersion, Question, Section, tr
+from ...core.models import db
+from ...scoring import DIMENSIONS, display
+from ...submissions.models import Answer
+from ...visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, Location, Visit, VisitDimensionScore
+from .base import (
+    MAX_CRITICAL,
+    TOP_FAILED,
+    TREND_MONTHS,
+    Filters,
+    Grader,
+    _conditions,
+    _photos_for,
+    _prompts,
+    _versions,
+    channel_label,
+    dimension_names,
+    period_label,
+)
+
+
+def _month_expr():
+    """The visit's month: a date (PostgreSQL's date_trunc, cheaper per row than formatting) or "YYYY-MM"
+    text (SQLite); ``_month_key`` makes both the "YYYY-MM" key the figures use."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date_trunc("month", cast(Visit.visited_on, DateTime))  # a plain timestamp: no time zone
+    return func.strftime("%Y-%m", Visit.visited_on)
+
+
+def _month_key(value) -> str:
+    return value if isinstance(value, str) else f"{value:%Y-%m}"
+
+
+def _split(f: Filters, score_col):
+    """AVG/COUNT of ``score_col`` in this period and in the previous one, as four columns."""
+    prev = f.previous()
+    now = Visit.visited_on >= f.start
+    before = and_(Visit.visited_on >= prev.start, Visit.visited_on <= prev.end)
+    return (
+        func.avg(case((now, score_col))),
+        func.count(case((now, Visit.id))),
+        func.avg(case((before, score_col))),
+        func.count(case((before, Visit.id))),
+    )
+
+
+def _trend_start(f: Filters) -> date:
+    """The first day of the TREND_MONTHS months ending with the period."""
+    first = date(f.end.year, f.end.month, 1)
+    for _ in range(TREND_MONTHS - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
+def visit_groups(f: Filters) -> list[tuple]:
+    """One aggregate over the visits of the period, the previous one and the trend's months, grouped finely
+    enough for every visit-level figure: (location_id, channel, version_id, month, period, sum of V, n,
+    critical n, then Σ and n of each built-in dimension's score in ``BUILTIN_DIMENSION_COLUMNS`` order),
+    where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
+
+    Means are Σ V / n over these groups: the overall figure, per location, per channel, per month and the
+    versions used all come from this one statement (one scan of the visits).
+    """
+    prev = f.previous()
+    period = case((Visit.visited_on >= f.start, 1), (Visit.visited_on >= prev.start, 0), else_=2).label("period")
+    month = _month_expr().label("month")
+    dimension_sums = [agg(column) for column in BUILTIN_DIMENSION_COLUMNS.values() for agg in (func.sum, func.count)]
+    return [(*r[:3], _month_key(r[3]), *r[4:]) for r in db.session.execute(
+        select(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period,
+               func.sum(Visit.score_overall), func.count(),
+               func.count(case((Visit.score_critical_fail.is_(True), 1))), *dimension_sums)
+        .where(*_conditions(f, start=min(prev.start, _trend_start(f))))
+        .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period)
+    ).all()]
+
+
+def _rollup(groups: list[tuple], key) -> dict:
+    """{key(row): [sum now, n now, sum before, n before, critical now]} over the visit groups."""
+    out: dict = {}
+    for row in groups:
+        if row[4] == 2:
+            continue
+        acc = out.setdefault(key(row), [0.0, 0, 0.0, 0, 0])
+        total, n = float(row[5] or 0.0), int(row[6] or 0)
+        if row[4] == 1:
+            acc[0] += total
+            acc[1] += n
+            acc[4] += int(row[7] or 0)
+        else:
+            acc[2] += total
+            acc[3] += n
+    return out
+
+
+def _figure(grader: Grader, acc) -> dict:
+    return grader.figure(acc[0] / acc[1] if acc[1] else None, acc[1], acc[2] / acc[3] if acc[3] else None)
+
+
+def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimension_change: bool = True) -> dict:
+    """Overall figure, dimensions, versions used: the head of every period report.
+
+    ``dimension_change=False`` skips the previous period's dimension means (the dashboard does not show them).
+    """
+    groups = visit_groups(f) if groups is None else groups
+    acc = _rollup(groups, lambda r: None).get(None, [0.0, 0, 0.0, 0, 0])
+    version_ids = sorted({r[2] for r in groups if r[4] == 1})
+    versions = _versions(version_ids) if version_ids else _versions([f.version_id])
+    latest = versions[max(versions)] if versions else None
+    grader = Grader(latest, language)
+    dim_rows = _builtin_dimension_rows(groups)
+    used = sorted({r[2] for r in groups if r[4] in (0, 1)})
+    if used and db.session.scalar(select(func.count()).select_from(Section).where(
+            Section.version_id.in_(used), Section.dimension.is_not(None), Section.dimension.notin_(DIMENSIONS))):
+        dim_rows += _custom_dimension_rows(f, dimension_change)
+    names = dimension_names(language)
+    by_dim = {r[0]: r for r in dim_rows}
+    order = list(DIMENSIONS) + sorted(set(by_dim) - set(DIMENSIONS))
+    dimensions = []
+    for code in order:
+        r = by_dim.get(code)
+        if r is None and code not in DIMENSIONS:
+            continue
+        previous = r[3] if r is not None and dimension_change else None
+        fig = grader.figure(r[1] if r else None, r[2] if r else 0, previous)
+        dimensions.append({"code": code, "name": names.get(code, code), **fig})
+    return {
+        "overall": _figure(grader, acc),
+        "previous_n": acc[3],
+        "critical_visits": acc[4],
+        "dimensions": dimensions,
+        "versions": [
+            {"id": v["id"], "number": v["number"], "title": tr(v["title"], language),
+             "critical_scope": v["critical_scope"]}
+            for v in sorted(versions.values(), key=lambda v: v["id"])
+        ],
+        "grader": grader,
+        "groups": groups,
+    }
+
+
+def _builtin_dimension_rows(groups: list[tuple]) -> list[tuple]:
+    """(dimension, mean now, n now, mean before) of the built-in dimensions, from the visit groups."""
+    rows = []
+    for i, dimension in enumerate(BUILTIN_DIMENSION_COLUMNS):
+        sums = {0: [0.0, 0], 1: [0.0, 0]}
+        for row in groups:
+            if row[4] in sums:
+                sums[row[4]][0] += float(row[8 + 2 * i] or 0.0)
+                sums[row[4]][1] += int(row[9 + 2 * i] or 0)
+        (now, n), (before, n_before) = sums[1], sums[0]
+        if n or n_before:
+            rows.append((dimension, now / n if n else None, n, before / n_before if n_before else None))
+    return rows
+
+
+def _custom_dimension_rows(f: Filters, dimension_change: bool) -> list[tuple]:
+    """(dimension, mean now, n now, mean before) of the custom dimensions, from visit_dimension_scores."""
+    custom = VisitDimensionScore.dimension.notin_(DIMENSIONS)
+    if dimension_change:
+        d_avg_now, d_n_now, d_avg_prev, _n = _split(f, VisitDimensionScore.score)
+        conds = _conditions(f, start=f.previous().start)
+    else:
+        d_avg_now, d_n_now, d_avg_prev = func.avg(VisitDimensionScore.score), func.count(Visit.id), None
+        conds = _conditions(f)
+    columns = [VisitDimensionScore.dimension, d_avg_now, d_n_now] + ([d_avg_prev] if dimension_change else [])
+    rows = db.session.execute(
+        select(*columns).join(Visit, Visit.id == VisitDimensionScore.visit_id).where(*conds, custom)
+        .group_by(VisitDimensionScore.dimension)
+    ).all()
+    return [(r[0], r[1], r[2], r[3] if dimension_change else None) for r in rows]
+
+
+def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
+    groups = visit_groups(f) if groups is None else groups
+    sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1]}
+    ids = [k for k in sums if k is not None]
+    places = {r.id: r for r in db.session.execute(
+        select(Location.id, Location.name, Location.city, Location.region).where(Location.id.in_(ids)))} if ids else {}
+    out = []
+    for key, acc in sums.items():
+        place = places.get(key)
+        out.append({"id": key, "name": place.name if place else "", "city": (place.city if place else "") or "",
+                    "region": (place.region if place else "") or "", **_figure(grader, acc)})
+    return _ranked(out)
+
+
+def by_channel(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
+    groups = visit_groups(f) if groups is None else groups
+    sums = {k: v for k, v in _rollup(groups, lambda r: r[1]).items() if v[1]}
+    return _ranked([{"code": k, "name": channel_label(k), **_figure(grader, acc)} for k, acc in sums.items()])
+
+
+def _ranked(rows: list[dict]) -> list[dict]:
+    rows.sort(key=lambda r: (-(r["score"] if r["score"] is not None else -1), r.get("name", "")))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    return rows
+
+
+def trend(f: Filters, grader: Grader, groups: list[tuple] | None = None) -> list[dict]:
+    """Mean score per month over the TREND_MONTHS months ending with the period."""
+    groups = visit_groups(f) if groups is None else groups
+    first = _trend_start(f).strftime("%Y-%m")
+    months: dict[str, list] = {}
+    for row in groups:
+        if row[3] >= first:
+            acc = months.setdefault(row[3], [0.0, 0])
+            acc[0] += float(row[5] or 0.0)
+            acc[1] += int(row[6] or 0)
+    return [{"month": m, **grader.figure(acc[0] / acc[1], acc[1])} for m, acc in sorted(months.items()) if acc[1]]
+
+
+def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:
+    """Mean D_d per location (``by="location"``) or channel: {key: {dimension: figure}}."""
+    key = Visit.location_id if by == "location" else Visit.channel
+    rows = db.session.execute(
+        select(key, VisitDimensionScore.dimension, func.avg(VisitDimensionScore.score), func.count(Visit.id))
+        .join(Visit, Visit.id == VisitDimensionScore.visit_id)
+        .where(*_conditions(f))
+        .group_by(key, VisitDimensionScore.dimension)
+    ).all()
+    out: dict = {}
+    for k, dim, avg, n in rows:
+        out.setdefault(k, {})[dim] = grader.figure(avg, n)
+    return out
+
+
+def most_failed(f: Filters, language: str, limit: int = TOP_FAILED, with_included: bool = True) -> list[dict]:
+    """Questions failed most often, by question key: failed count, and with ``with_included`` the number of
+    answers that counted (included) and the failure rate.
+
+    The failed counts read only failed answers (a partial index); the included counts are taken for the
+    listed questions only. The dashboard skips them: over a year of a large client that is millions of
+    answers, more than a dashboard request can afford.
+    """
+    rows = db.session.execute(
+        select(Answer.question_id, func.count())
+        .join(Visit, Visit.id == Answer.visit_id)
+        .where(*_conditions(f), Answer.failed)  # "failed", not "failed IS true": the partial index
+        .group_by(Answer.question_id)
+    ).all()
+    if not rows:
+        return []
+    meta = {r.id: r for r in db.session.execute(
+        select(Question.id, Question.key, Question.prompt, Question.critical).where(
+            Question.id.in_([r[0] for r in rows])))}
+    by_key: dict[str, dict] = {}
+    for question_id, count in rows:
+        q = meta[question_id]
+        item = by_key.setdefault(q.key, {"key": q.key, "failed": 0, "critical": False, "id": q.id,
+                                         "prompt": tr(q.prompt, language) or q.key})
+        item["failed"] += int(count)
+        item["critical"] = item["critical"] or bool(q.critical)
+        if q.id > item["id"]:  # the newest version's wording
+            item["id"], item["prompt"] = q.id, tr(q.prompt, language) or q.key
+    top = sorted(by_key.values(), key=lambda i: (-i["failed"], i["key"]))[:limit]
+    included: dict[str, int] = {}
+    if with_included and top:
+        included = dict(db.session.execute(
+            select(Question.key, func.count(Answer.id))
+            .join(Answer, Answer.question_id == Question.id).join(Visit, Visit.id == Answer.visit_id)
+            .where(*_conditions(f), Question.key.in_([i["key"] for i in top]), Answer.fraction.is_not(None))
+            .group_by(Question.key)
+        ).all())
+    out = []
+    for i in top:
+        n = included.get(i["key"]) if with_included else None
+        rate = 100.0 * i["failed"] / n if n else None
+        out.append({"key": i["key"], "prompt": i["prompt"], "failed": i["failed"], "included": n, "rate": rate,
+                    "rate_display": display(rate), "critical": i["critical"]})
+    return out
+
+
+def critical_failures(f: Filters, language: str, limit: int = MAX_CRITICAL, with_photos: bool = False) -> list[dict]:
+    """Failed critical questions in the period, newest first."""
+    rows = db.session.execute(
+        select(Visit.id, Visit.visited_on, Visit.channel, Location.name, Question.id, Question.key,
+               Answer.comment)
+        .join(Answer, Answer.visit_id == Visit.id)
+        .join(Question, Question.id == Answer.question_id)
+        .outerjoin(Location, Location.id == Visit.location_id)
+        .where(*_conditions(f), Answer.failed, Question.critical.is_(True))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc(), Question.position)
+        .limit(limit)
+    ).all()
+    prompts = _prompts({r[4] for r in rows}, language)
+    photos = _photos_for([(r[0], r[4]) for r in rows]) if with_photos else {}
+    return [
+        {"visit_id": r[0], "visited_on": r[1], "channel": r[2], "channel_label": channel_label(r[2]),
+         "location": r[3] or "", "key": r[5], "prompt": prompts.get(r[4], r[5]), "comment": r[6] or "",
+         "photos": photos.get((r[0], r[4]), []), "critical": True, "critical_failed": True, "failed": True}
+        for r in rows
+    ]
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def dashboard(f: Filters, language: str) -> dict:
+    head = overview(f, language, dimension_change=False)
+    grader, groups = head["grader"], head["groups"]
+    return {
+        **head,
+        "filters": f,
+        "period": period_label(f),
+        "previous_period": period_label(f.previous()),
+        "locations": by_location(f, grader, language, groups),
+        "channels": by_channel(f, grader, language, groups),
+        "trend": trend(f, grader, groups),
+        "most_failed": most_failed(f, language, with_included=False),
+        "critical": critical_failures(f, language),
+    }
+
+
+def filter_options(client_id: int, language: str) -> dict:
+    locs = db.session.execute(
+        select(Location.id, Location.name, Location.region).where(Location.client_id == client_id)
+        .order_by(Location.name)
+    ).all()
+    # versions that have a visit of this client: one index probe per version, not a scan of the visits
+    version_ids = db.session.scalars(
+        select(ChecklistVersion.id).where(select(Visit.id).where(
+            Visit.checklist_version_id == ChecklistVersion.id, Visit.client_id == client_id).exists())
+    ).all()
+    versions = _versions(version_ids)
+    return {
+        "locations": [(r.id, r.name) for r in locs],
+        "regions": sorted({r.region for r in locs if r.region}),
+        "channels": [(c, channel_label(c)) for c in CHANNELS],
+        "versions": [(v["id"], f"{tr(v['title'], language)} v{v['number']}") for v in versions.values()],
+    }
