@@ -45,6 +45,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
 
+    from .checklists.kinds import TEMPLATE_HELPERS as kind_helpers
+    from .core.labels import install_template_helpers
+
+    install_template_helpers(app, kind_helpers)  # the labels of codes, kinds, units and answers
+
     from .core.errors import register_error_handlers
 
     register_error_handlers(app)

@@ -355,6 +355,59 @@ def test_delete_a_draft_photo_removes_its_objects(app, login_as, ids, photo_id):
         assert not any(get_storage().exists(k) for k in keys)
 
 
+def _commit_fails_once(app, monkeypatch, path):
+    """The commit at the edge of the first POST to ``path`` fails (the database went away);
+    every other commit works. The app answers 500 as in production instead of raising."""
+    from flask import has_request_context, request
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    real_commit = db.session.commit
+    failed = []
+
+    def commit():
+        if not failed and has_request_context() and request.method == "POST" and request.path == path:
+            failed.append(True)
+            raise RuntimeError("the database went away at commit")
+        return real_commit()
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    return failed
+
+
+def test_an_upload_whose_commit_fails_leaves_no_objects(app, login_as, ids, monkeypatch):
+    eva = login_as("evaluator")
+    failed = _commit_fails_once(app, monkeypatch, upload_url(app, ids["visit"]))
+    app.logger.disabled = True  # the 500 is the point; its traceback is noise
+    try:
+        response = send(eva, upload_url(app, ids["visit"]), jpeg_bytes(), client_uid="c" * 20)
+    finally:
+        app.logger.disabled = False
+    monkeypatch.undo()
+    assert failed and response.status_code == 500
+    assert stored_keys(app) == []  # the objects went with the row that was rolled back
+    with app.app_context():
+        assert queries.photos_for_visit(ids["visit"]) == []
+    again = send(eva, upload_url(app, ids["visit"]), jpeg_bytes(), client_uid="c" * 20)
+    assert again.status_code == 201 and len(stored_keys(app)) == 3
+
+
+def test_a_deletion_whose_commit_fails_keeps_the_objects(app, login_as, ids, photo_id, monkeypatch):
+    with app.test_request_context():
+        url = url_for("evidence.delete", photo_id=photo_id)
+    keys = operations.photo_keys(photo_row(app, photo_id))
+    eva = login_as("evaluator")
+    failed = _commit_fails_once(app, monkeypatch, url)
+    app.logger.disabled = True
+    try:
+        assert eva.post_json(url, {}).status_code == 500 and failed
+    finally:
+        app.logger.disabled = False
+    monkeypatch.undo()
+    assert photo_row(app, photo_id) is not None  # the row stays, and so do the objects it names
+    with app.app_context():
+        assert all(get_storage().exists(k) for k in keys)
+
+
 def test_photos_of_a_submitted_visit_cannot_be_changed(app, login_as, ids, photo_id):
     set_status(app, ids["visit"], "submitted")
     eva = login_as("evaluator")

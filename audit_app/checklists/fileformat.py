@@ -11,9 +11,10 @@ import json
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError
+from .kinds import KIND_FIELDS
 from .models import ChecklistVersion
 from .operations import ValidationFailed, build_version, known_dimensions
-from .validation import FORMAT, KIND_FIELDS, validate_doc
+from .validation import FORMAT, validate_doc
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TimestampMixin, db
-from ..scoring import ChecklistSpec, GradeBand, QuestionSpec, SectionSpec
+from ..scoring import SCORED_KINDS, ChecklistSpec, GradeBand, QuestionSpec, SectionSpec
 
 VERSION_STATUSES = ("draft", "published", "retired")
 PHOTO_MODES = ("none", "allowed", "required")
@@ -176,7 +176,7 @@ class Question(db.Model):
 
     @property
     def scored(self) -> bool:
-        return self.kind in ("yes_no", "scale", "choice", "number")
+        return self.kind in SCORED_KINDS
 
     @property
     def is_timed(self) -> bool:

@@ -10,19 +10,10 @@ from flask_babel import gettext as _
 
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
+from .kinds import KIND_FIELDS
 from .models import Checklist, ChecklistVersion, Dimension, Question, Section
 from .queries import known_dimensions
 from .validation import KEY_RE, Problem, validate_doc, validate_meta, validate_question, validate_section
-
-#: question fields stored in ``Question.config``, per kind
-KIND_CONFIG_FIELDS = {
-    "yes_no": ("good_answer",),
-    "scale": ("min", "max", "min_label", "max_label"),
-    "choice": ("options",),
-    "number": ("unit", "bands", "above"),
-    "text": (),
-    "photo": (),
-}
 
 
 class ValidationFailed(DomainError):
@@ -74,7 +65,7 @@ def build_version(doc: dict, checklist: Checklist | None = None) -> ChecklistVer
         db.session.add(section)
         for q_pos, q_doc in enumerate(s_doc.get("questions", [])):
             kind = q_doc["kind"]
-            config = {f: q_doc[f] for f in KIND_CONFIG_FIELDS.get(kind, ()) if f in q_doc}
+            config = {f: q_doc[f] for f in KIND_FIELDS.get(kind, ()) if f in q_doc}
             db.session.add(
                 Question(
                     section=section,
@@ -224,7 +215,7 @@ def save_question(section: Section, doc: dict, question: Question | None = None)
     question.critical = bool(doc.get("critical", False))
     question.channels = list(doc["channels"]) if doc.get("channels") else None
     question.photo = doc.get("photo", "none")
-    question.config = {f: doc[f] for f in KIND_CONFIG_FIELDS[kind] if f in doc}
+    question.config = {f: doc[f] for f in KIND_FIELDS[kind] if f in doc}
     db.session.flush()
     return question
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from ..scoring import CHANNELS, CRITICAL_SCOPES, KINDS, SCORED_KINDS
+from .kinds import KIND_FIELDS
 from .models import PHOTO_MODES, UNITS
 
 FORMAT = "outside-eye-checklist/1"
@@ -39,14 +40,6 @@ SECTION_FIELDS = ("key", "title", "dimension", "weight", "guidance", "questions"
 QUESTION_FIELDS = (
     "key", "kind", "prompt", "guidance", "weight", "required", "allow_na", "critical", "channels", "photo",
 )
-KIND_FIELDS = {
-    "yes_no": ("good_answer",),
-    "scale": ("min", "max", "min_label", "max_label"),
-    "choice": ("options",),
-    "number": ("unit", "bands", "above"),
-    "text": (),
-    "photo": (),
-}
 
 
 @dataclass(frozen=True)

@@ -29,33 +29,8 @@ def checklist_text(text, language=None):
     return tr(text, language or _language())
 
 
-def channel_labels() -> dict:
-    return {
-        "in_person": _("In person"), "phone": _("Phone"), "chat": _("Chat"),
-        "email": _("Email"), "social": _("Social media"), "web": _("Web self-service"),
-    }
-
-
-def kind_labels() -> dict:
-    return {
-        "yes_no": _("Yes / no"), "scale": _("Scale"), "choice": _("Choice"),
-        "number": _("Number"), "text": _("Text"), "photo": _("Photo"),
-    }
-
-
-def unit_labels() -> dict:
-    return {
-        "minutes": _("minutes"), "hours": _("hours"), "seconds": _("seconds"),
-        "steps": _("steps"), "count": _("pcs"), "days": _("days"),
-    }
-
-
-def photo_labels() -> dict:
-    return {"none": _("No photo"), "allowed": _("Photo allowed"), "required": _("Photo required")}
-
-
-def status_labels() -> dict:
-    return {"draft": _("Draft"), "published": _("Published"), "retired": _("Retired")}
+#: a version's status (the visit statuses are in ``core.labels``)
+VERSION_STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "retired": _l("Retired")}
 
 
 def _language() -> str:
@@ -66,11 +41,7 @@ def _common() -> dict:
     language = _language()
     return {
         "language": language,
-        "channel_labels": channel_labels(),
-        "kind_labels": kind_labels(),
-        "unit_labels": unit_labels(),
-        "photo_labels": photo_labels(),
-        "status_labels": status_labels(),
+        "status_labels": VERSION_STATUS_LABELS,
         "dimension_names": {d.code: tr(d.name, language) or d.code for d in queries.dimensions()},
         "tr": tr,
         "CHANNELS": CHANNELS,

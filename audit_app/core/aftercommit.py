@@ -26,23 +26,25 @@ def after_commit(callback: Callable[[], object]) -> None:
 
 
 def after_rollback(callback: Callable[[], object]) -> None:
-    """Call ``callback()`` if the current transaction rolls back; never once it has committed."""
+    """Call ``callback()`` if the current transaction ends without committing (a rollback, or
+    the session closed by the request's teardown); never once it has committed."""
     db.session.info.setdefault(_ON_ROLLBACK, []).append(callback)
-
-
-def _run(session: Session, key: str, other: str) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint ended; the request's transaction goes on
-    session.info.pop(other, None)
-    for callback in session.info.pop(key, ()):
-        callback()
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    _run(session, _ON_COMMIT, _ON_ROLLBACK)
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the request's transaction goes on
+    session.info.pop(_ON_ROLLBACK, None)
+    for callback in session.info.pop(_ON_COMMIT, ()):
+        callback()
 
 
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    _run(session, _ON_ROLLBACK, _ON_COMMIT)
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction) -> None:
+    """The outermost transaction ended without a commit (rolled back, or the session closed)."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(_ON_COMMIT, None)
+    for callback in session.info.pop(_ON_ROLLBACK, ()):
+        callback()

@@ -1,35 +1,18 @@
-"""Reads for locations, client channels and visits, and the translated names of codes."""
+"""Reads for locations, client channels and visits, and the choices of channels and statuses
+(their labels are in ``core.labels``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Client, User
 from ..checklists.models import ChecklistVersion, tr
+from ..core.labels import CHANNEL_LABELS, VISIT_STATUS_LABELS, channel_label, visit_status_label  # noqa: F401
 from ..core.models import db
 from .models import CHANNELS, STATUSES, ClientChannel, Location, Visit
-
-CHANNEL_LABELS = {
-    "in_person": _l("In person"),
-    "phone": _l("Phone"),
-    "chat": _l("Chat"),
-    "email": _l("Email"),
-    "social": _l("Social media"),
-    "web": _l("Web self-service"),
-}
-
-STATUS_LABELS = {
-    "assigned": _l("Assigned"),
-    "in_progress": _l("In progress"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-}
 
 #: the statuses an evaluator still sees in "My visits"
 OPEN_STATUSES = ("assigned", "in_progress", "submitted", "returned")
@@ -37,12 +20,7 @@ OPEN_STATUSES = ("assigned", "in_progress", "submitted", "returned")
 CLOSED_STATUSES = ("approved", "rejected")
 
 
-def channel_label(code: str | None) -> str:
-    return str(CHANNEL_LABELS.get(code, code or ""))
-
-
-def status_label(code: str | None) -> str:
-    return str(STATUS_LABELS.get(code, code or ""))
+status_label = visit_status_label  # the operations' name for it
 
 
 def channel_choices() -> list[tuple[str, object]]:
@@ -50,7 +28,7 @@ def channel_choices() -> list[tuple[str, object]]:
 
 
 def status_choices() -> list[tuple[str, object]]:
-    return [(code, STATUS_LABELS[code]) for code in STATUSES]
+    return [(code, VISIT_STATUS_LABELS[code]) for code in STATUSES]
 
 
 # --- locations and channels -----------------------------------------------------------------

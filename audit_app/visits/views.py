@@ -25,16 +25,6 @@ from .models import ClientChannel, Location, Visit
 bp = Blueprint("visits", __name__)
 
 
-@bp.app_template_filter("channel_label")
-def _channel_label_filter(code):
-    return queries.channel_label(code)
-
-
-@bp.app_template_filter("visit_status_label")
-def _status_label_filter(code):
-    return queries.status_label(code)
-
-
 def link_if(endpoint: str, **values) -> str | None:
     """The URL of ``endpoint``, or None while no blueprint provides it (e.g. before it lands)."""
     if endpoint not in current_app.view_functions:
