@@ -1,4 +1,11 @@
-"""``flask`` commands. Each command owns its commit."""
+"""``flask`` commands, in groups by what they serve. Each command owns its commit.
+
+    flask users create --email ... --name ... --role admin [--client NAME] [--password-stdin]
+    flask checklists import FILE [--publish]
+    flask checklists export VERSION_ID [-o FILE]
+    flask evidence cleanup [--dry-run] [--older-than-minutes N]
+    flask demo
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,113 +35,127 @@ def check_database(app: Flask) -> None:
             raise ConfigError(f"cannot reach the database {where}: {reason}") from exc
 
 
+users_cli = AppGroup("users", help="Sign-in accounts.")
+checklists_cli = AppGroup("checklists", help="Checklist files (docs/checklist-format.md).")
+evidence_cli = AppGroup("evidence", help="Stored evidence photos.")
+
+
 def register_cli(app: Flask) -> None:
-    @app.cli.command("create-user")
-    @click.option("--email", required=True)
-    @click.option("--name", required=True)
-    @click.option("--role", type=click.Choice(["admin", "evaluator", "client"]), required=True)
-    @click.option("--client", "client_name", help="Client name, for client users.")
-    @click.option("--language", type=click.Choice(["fi", "en"]), default="fi", show_default=True)
-    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-    def create_user_command(email, name, role, client_name, language, password_stdin):
-        """Create a user. The password is read from a prompt, or from stdin."""
-        from .accounts import operations
-        from .accounts.models import Client
-        from .core.errors import DomainError
+    for command in (users_cli, checklists_cli, evidence_cli, demo_command):
+        app.cli.add_command(command)
 
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        if len(password) < 10:
-            raise click.ClickException("The password must be at least 10 characters long.")
-        client = None
-        if client_name:
-            client = db.session.scalar(select(Client).where(Client.name == client_name))
-            if client is None:
-                raise click.ClickException(f"No client named {client_name!r}.")
-        try:
-            user = operations.create_user(
-                email=email, name=name, role=role, password=password, client=client,
-                language=language, must_change_password=False,
-            )
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
-        db.session.commit()
-        click.echo(f"Created {user.role} {user.email}")
 
-    @app.cli.command("checklist-import")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--publish", is_flag=True, help="Publish the imported version at once.")
-    def checklist_import_command(file, publish):
-        """Import a checklist file (docs/checklist-format.md) as a new checklist."""
-        from pathlib import Path
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "evaluator", "client"]), required=True)
+@click.option("--client", "client_name", help="Client name, for client users.")
+@click.option("--language", type=click.Choice(["fi", "en"]), default="fi", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email, name, role, client_name, language, password_stdin):
+    """Create a user. The password is read from a prompt, or from stdin."""
+    from .accounts import operations
+    from .accounts.models import Client
+    from .core.errors import DomainError
 
-        from .checklists import fileformat, operations
-        from .core.errors import DomainError
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.ClickException("The password must be at least 10 characters long.")
+    client = None
+    if client_name:
+        client = db.session.scalar(select(Client).where(Client.name == client_name))
+        if client is None:
+            raise click.ClickException(f"No client named {client_name!r}.")
+    try:
+        user = operations.create_user(
+            email=email, name=name, role=role, password=password, client=client,
+            language=language, must_change_password=False,
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
 
-        try:
-            doc = fileformat.parse_upload(Path(file).read_bytes())
-            version = fileformat.import_doc(doc)
-            if publish:
-                operations.publish_checked(version)
-        except operations.ValidationFailed as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            raise click.ClickException(f"{len(exc.problems)} problem(s); nothing was imported.") from exc
-        except DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.message) from exc
-        db.session.commit()
-        click.echo(f"Imported checklist {version.checklist_id} version {version.number} "
-                   f"(version id {version.id}, {version.status}).")
 
-    @app.cli.command("checklist-export")
-    @click.argument("version_id", type=int)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
-    def checklist_export_command(version_id, output):
-        """Export a checklist version as JSON (to standard output or a file)."""
-        from pathlib import Path
+@checklists_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish", is_flag=True, help="Publish the imported version at once.")
+def checklist_import_command(file, publish):
+    """Import a checklist file as a new checklist."""
+    from pathlib import Path
 
-        from .checklists import fileformat
-        from .checklists.models import ChecklistVersion
+    from .checklists import fileformat, operations
+    from .core.errors import DomainError
 
-        version = db.session.get(ChecklistVersion, version_id)
-        if version is None:
-            raise click.ClickException(f"No checklist version {version_id}.")
-        body = fileformat.dumps(fileformat.export_doc(version))
-        if output:
-            Path(output).write_text(body, encoding="utf-8")
-            click.echo(f"Wrote {output}", err=True)
-        else:
-            click.echo(body, nl=False)
+    try:
+        doc = fileformat.parse_upload(Path(file).read_bytes())
+        version = fileformat.import_doc(doc)
+        if publish:
+            operations.publish_checked(version)
+    except operations.ValidationFailed as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing was imported.") from exc
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Imported checklist {version.checklist_id} version {version.number} "
+               f"(version id {version.id}, {version.status}).")
 
-    @app.cli.command("demo")
-    def demo_command():
-        """Load idempotent demo data and print the demo logins."""
-        from .demo import load_demo
 
-        logins = load_demo()
-        db.session.commit()
-        click.echo(f"Demo data is ready. Demo logins (password for all: {logins['password']}):")
-        for role, email in logins["users"]:
-            click.echo(f"  {role:<10} {email}")
+@checklists_cli.command("export")
+@click.argument("version_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+def checklist_export_command(version_id, output):
+    """Export a checklist version as JSON (to standard output or a file)."""
+    from pathlib import Path
 
-    @app.cli.command("evidence-cleanup")
-    @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
-    @click.option("--older-than-minutes", type=click.IntRange(min=0), default=60, show_default=True,
-                  help="Grace period: younger objects may belong to an upload in progress.")
-    def evidence_cleanup_command(dry_run, older_than_minutes):
-        """List and remove stored photo objects that no photo refers to."""
-        from .evidence.operations import delete_objects, find_orphans
-        from .evidence.storage import get_storage
+    from .checklists import fileformat
+    from .checklists.models import ChecklistVersion
 
-        storage = get_storage()
-        orphans = find_orphans(storage, older_than_minutes)
-        for key in orphans:
-            click.echo(key)
-        if not dry_run:
-            delete_objects(storage, orphans)
-        verb = "would be removed" if dry_run else "removed"
-        click.echo(f"{len(orphans)} unreferenced object(s) {verb}.")
+    version = db.session.get(ChecklistVersion, version_id)
+    if version is None:
+        raise click.ClickException(f"No checklist version {version_id}.")
+    body = fileformat.dumps(fileformat.export_doc(version))
+    if output:
+        Path(output).write_text(body, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(body, nl=False)
+
+
+@evidence_cli.command("cleanup")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option("--older-than-minutes", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Grace period: younger objects may belong to an upload in progress.")
+def evidence_cleanup_command(dry_run, older_than_minutes):
+    """List and remove stored photo objects that no photo refers to."""
+    from .evidence.operations import delete_objects, find_orphans
+    from .evidence.storage import get_storage
+
+    storage = get_storage()
+    orphans = find_orphans(storage, older_than_minutes)
+    for key in orphans:
+        click.echo(key)
+    if not dry_run:
+        delete_objects(storage, orphans)
+    verb = "would be removed" if dry_run else "removed"
+    click.echo(f"{len(orphans)} unreferenced object(s) {verb}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load idempotent demo data and print the demo logins."""
+    from .demo import load_demo
+
+    logins = load_demo()
+    db.session.commit()
+    click.echo(f"Demo data is ready. Demo logins (password for all: {logins['password']}):")
+    for role, email in logins["users"]:
+        click.echo(f"  {role:<10} {email}")

@@ -190,7 +190,7 @@ def _flask(*args, env_extra=None, stdin=None):
 def test_cli_create_user_and_demo(app, tmp_path):
     env = {"AUDIT_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": ""}
     assert _flask("db", "upgrade", env_extra=env).returncode == 0
-    result = _flask("create-user", "--email", "cli@t.example", "--name", "Cli", "--role", "admin",
+    result = _flask("users", "create", "--email", "cli@t.example", "--name", "Cli", "--role", "admin",
                     "--password-stdin", env_extra=env, stdin="a-long-password\n")
     assert result.returncode == 0, result.stderr
     first = _flask("demo", env_extra=env)

@@ -333,25 +333,25 @@ def test_cli_import_and_export(app, tmp_path):
     path = tmp_path / "starter.json"
     path.write_text(json.dumps(starter_doc()), encoding="utf-8")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["checklist-import", str(path), "--publish"])
+    result = runner.invoke(args=["checklists", "import", str(path), "--publish"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         version = db.session.scalar(select(ChecklistVersion))
         assert version.status == "published"
         vid = version.id
     out = tmp_path / "out.json"
-    result = runner.invoke(args=["checklist-export", str(vid), "-o", str(out)])
+    result = runner.invoke(args=["checklists", "export", str(vid), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["checklist-export", str(vid)])
+    result = runner.invoke(args=["checklists", "export", str(vid)])
     assert json.loads(result.output) == json.loads(out.read_text(encoding="utf-8"))
-    assert runner.invoke(args=["checklist-export", "999"]).exit_code != 0
+    assert runner.invoke(args=["checklists", "export", "999"]).exit_code != 0
     bad = small_doc()
     bad["sections"][0]["questions"][1]["bands"][1]["upto"] = 1
     path.write_text(json.dumps(bad), encoding="utf-8")
-    result = runner.invoke(args=["checklist-import", str(path)])
+    result = runner.invoke(args=["checklists", "import", str(path)])
     assert result.exit_code != 0 and "sections[0].questions[1].bands[1].upto" in result.output
     path.write_bytes(b"\xff\xfe not json")
-    assert runner.invoke(args=["checklist-import", str(path)]).exit_code != 0
+    assert runner.invoke(args=["checklists", "import", str(path)]).exit_code != 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Checklist)) == 1
 

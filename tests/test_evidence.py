@@ -244,14 +244,14 @@ def test_cleanup_command_removes_only_old_unreferenced_objects(app, world):
         storage.put("visits/9999/interrupted/original.jpg", b"half an upload", "image/jpeg")
         storage.put("reports/1/report.pdf", b"%PDF", "application/pdf")  # not the command's business
     runner = app.test_cli_runner()
-    fresh = runner.invoke(args=["evidence-cleanup"])
+    fresh = runner.invoke(args=["evidence", "cleanup"])
     assert fresh.exit_code == 0 and "0 unreferenced" in fresh.output  # within the grace period
-    dry = runner.invoke(args=["evidence-cleanup", "--dry-run", "--older-than-minutes", "0"])
+    dry = runner.invoke(args=["evidence", "cleanup", "--dry-run", "--older-than-minutes", "0"])
     assert "visits/9999/interrupted/original.jpg" in dry.output and "1 unreferenced object(s) would be" in dry.output
     assert not any(k in dry.output for k in kept)
     with app.app_context():
         assert get_storage().exists("visits/9999/interrupted/original.jpg")
-    real = runner.invoke(args=["evidence-cleanup", "--older-than-minutes", "0"])
+    real = runner.invoke(args=["evidence", "cleanup", "--older-than-minutes", "0"])
     assert real.exit_code == 0 and "1 unreferenced object(s) removed" in real.output
     with app.app_context():
         storage = get_storage()
