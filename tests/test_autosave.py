@@ -1,5 +1,5 @@
 """The autosave of an evaluator's answer (``POST /visits/<id>/answers``) on its one path: the view
-loads the visit through ``get_for_client`` (share-locked on PostgreSQL), the operation checks the
+loads the visit through ``get_for_client`` (locked on PostgreSQL), the operation checks the
 answer and writes it with one last-writer-wins upsert, and the request commits at the edge (a
 refusal rolls everything back). Each case pins what the evaluator gets (status, code, message) and
 what is stored or not. An answer racing a submit, dropped connections and answers sent at once are

@@ -183,9 +183,9 @@ def test_a_double_clicked_submit_submits_once(app, world, login_as, monkeypatch)
 
 
 def _meet_before_writing(monkeypatch, parties: int):
-    """Answers sent at once meet after each has loaded (and share-locked) the visit and before any
-    writes, so that they all reach their writes together. One that cannot arrive (it waits for a
-    lock) lets the others go on after a second."""
+    """Answers sent at once meet after each has loaded (and locked) the visit and before any writes,
+    so that they would reach their writes together. One that cannot arrive (it waits for the lock)
+    lets the others go on after a second."""
     from audit_app.submissions import operations
 
     real, meeting = operations._clean_answer, threading.Barrier(parties)
@@ -200,17 +200,7 @@ def _meet_before_writing(monkeypatch, parties: int):
     monkeypatch.setattr(operations, "_clean_answer", meet)
 
 
-#: Known bug: answers sent at once on a visit not started yet (a phone's queue flushed when it comes
-#: back online) deadlock on PostgreSQL. Each holds the view's share lock on the visit
-#: (``submissions.views.save_answer``: ``get_for_client(..., lock="share")``) and the first answer's
-#: ``start_visit`` -> ``lock_visit`` wants it for update, waiting for the other's share lock; PostgreSQL
-#: aborts one (500; the phone keeps the answer and retries). Locking an assigned visit for update from
-#: the start instead of share (the answer will start it) makes these pass; strict, so a fix is noticed.
-STARTING_AT_ONCE_DEADLOCKS = pytest.mark.xfail(
-    strict=True, reason="bug: answers at once on an assigned visit deadlock (share lock, then for update)")
-
-
-@pytest.mark.parametrize("status", ["in_progress", pytest.param("assigned", marks=STARTING_AT_ONCE_DEADLOCKS)])
+@pytest.mark.parametrize("status", ["in_progress", "assigned"])
 def test_the_same_first_answer_sent_twice_at_once_is_stored_once(app, world, login_as, monkeypatch, status):
     """Two devices (or a retry) send a first answer at the same moment: both inserts meet in the one
     upsert, one row results, and the later answer wins whichever arrived last. On a visit not started
@@ -251,7 +241,6 @@ def test_identical_answers_sent_at_once_are_stored_once(app, world, login_as, mo
     assert (row.value, row.answered_at.isoformat()) == (4, "2026-01-01T10:00:00")
 
 
-@STARTING_AT_ONCE_DEADLOCKS
 def test_different_questions_answered_at_once_on_a_visit_not_started_start_it_once(app, world, login_as,
                                                                                    monkeypatch):
     """A phone that comes back online sends its queued answers at once: every one is stored, and the
@@ -279,7 +268,7 @@ def test_different_questions_answered_at_once_on_a_visit_not_started_start_it_on
 
 
 def test_an_answer_arriving_during_a_submit_waits_and_is_refused(app, login_as, setup):  # noqa: F811
-    """The submit locks the visit row for update; the answer's view share-locks it, so it waits, then
+    """The submit locks the visit row for update; the answer's view locks it too, so it waits, then
     sees the visit submitted and writes nothing (409)."""
     from audit_app.extensions import db
 
@@ -345,7 +334,7 @@ class _Hold:
 
 
 def test_an_answer_that_lands_before_a_submit_is_in_its_scores(app, world, login_as, monkeypatch):
-    """The answer holds its share lock until it commits; the submit's lock waits for it, then scores
+    """The answer holds its lock until it commits; the submit's lock waits for it, then scores
     the visit with the answer in it. Here the answer turns the failed critical q4 into a pass."""
     from audit_app.submissions import views
 

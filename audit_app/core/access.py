@@ -96,13 +96,13 @@ def _password_change():
     return None
 
 
-def get_for_client(model, object_id, user=None, *, lock: str | None = None):
+def get_for_client(model, object_id, user=None, *, lock: bool = False):
     """Load ``model`` by primary key for ``user`` (default: the current user).
 
     Anything missing or outside what the user may see is a 404, never a 403, so ids of other
-    tenants reveal nothing. Models decide visibility with ``visible_to(user)``. ``lock="share"``
-    reads the row share-locked for the transaction, fresh from the database (PostgreSQL; SQLite
-    has no row locks).
+    tenants reveal nothing. Models decide visibility with ``visible_to(user)``. ``lock`` reads the
+    row fresh from the database and locks it for the transaction (PostgreSQL; SQLite has no row
+    locks), so writes that lock it first run one after the other.
     """
     user = user if user is not None else current_user
     try:
@@ -111,8 +111,8 @@ def get_for_client(model, object_id, user=None, *, lock: str | None = None):
         abort(404)
     if not 0 < object_id <= MAX_ID:  # the database would refuse it (a 500), not find it
         abort(404)
-    if lock == "share":
-        obj = db.session.get(model, object_id, with_for_update={"read": True}, populate_existing=True)
+    if lock:
+        obj = db.session.get(model, object_id, with_for_update=True, populate_existing=True)
     else:
         obj = db.session.get(model, object_id)
     if obj is None or not user.is_authenticated or not obj.visible_to(user):

@@ -209,7 +209,7 @@ def save_answer(visit: Visit, question: Question | None, user, *, value, na: boo
     later answer with an earlier one. A write older than the stored one changes nothing (stale);
     re-sending the same write is harmless. A first answer on an assigned visit starts it. Answers
     changed after the visit was returned are kept in the audit trail. The caller holds the visit
-    share-locked (``get_for_client(..., lock="share")``), so an answer and a submit never interleave.
+    locked (``get_for_client(..., lock=True)``), so answers of one visit and its submit never interleave.
     """
     _require_editable(visit)
     _check_question_of(visit, question)

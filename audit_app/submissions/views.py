@@ -87,8 +87,9 @@ def _json_error(message: str, status: int, code: str):
 @bp.route("/visits/<int:visit_id>/answers", methods=["POST"])
 @roles("evaluator")
 def save_answer(visit_id: int):
-    # share-locked: a submit of this visit waits for this answer, or this answer for the submit
-    visit = get_for_client(Visit, visit_id, lock="share")
+    # locked: this visit's answers and its submit run one after the other (a submit waits for this
+    # answer, or this answer for the submit and then finds it submitted); a first answer starts it
+    visit = get_for_client(Visit, visit_id, lock=True)
     try:
         given = parse_answer(request.get_json(silent=True))
     except DomainError as exc:
