@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -354,8 +354,8 @@ def test_status_machine(app, world):
         for wrong in ("submitted", "approved", "returned", "rejected", "assigned"):
             with pytest.raises(NotAllowed):
                 operations.check_transition(visit, wrong)
-        operations.transition(visit, "in_progress", today=date(2026, 1, 5))
-        assert visit.started_at and visit.visited_on == date(2026, 1, 5)
+        operations.transition(visit, "in_progress", at=datetime(2026, 1, 5, 9, 30))
+        assert visit.started_at == datetime(2026, 1, 5, 9, 30) and visit.visited_on == date(2026, 1, 5)
         operations.transition(visit, "submitted")
         assert visit.submitted_at
         operations.transition(visit, "returned")

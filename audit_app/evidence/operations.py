@@ -2,7 +2,7 @@
 
 Objects are written before the row, and a row is removed before its objects, so no row ever
 points at a missing object. Objects left behind by an interrupted request are found and
-removed by ``find_orphans`` / the ``evidence-cleanup`` command.
+removed by ``find_orphans`` / the ``flask evidence cleanup`` command.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def delete_objects(storage: Storage, keys: Iterable[str]) -> None:
     for key in keys:
         try:
             storage.delete(key)
-        except Exception:  # left for evidence-cleanup
+        except Exception:  # left for flask evidence cleanup
             pass
 
 
