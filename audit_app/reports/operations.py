@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, delete, insert, literal, select
 
 from ..core.errors import DomainError
+from ..core.labels import channel_label
 from ..core.models import db, utcnow
 from ..visits.models import CHANNELS, Location, Visit
 from . import queries
@@ -47,7 +48,7 @@ def build_report(scope: str, client_id: int, ref: str, start: date | None, end: 
             subject = ", ".join(x for x in (location.name, location.city) if x)
         elif scope == "channel":
             f = queries.Filters(client_id=client_id, start=start, end=end, channel=ref)
-            subject = queries.channel_label(ref)
+            subject = channel_label(ref)
         else:
             subject = queries.client_name(client_id)
         report = queries.period_report(scope, f, language, subject)

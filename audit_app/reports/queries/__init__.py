@@ -9,7 +9,6 @@ from .base import (
     MAX_PERIOD_DAYS,
     Filters,
     Grader,
-    channel_label,
     client_name,
     clients,
     default_period,
@@ -33,7 +32,7 @@ from .generated import generated_reports
 from .report_data import Report, period_report, report_visit_ids, visit_report
 
 __all__ = [
-    "MAX_PERIOD_DAYS", "Filters", "Grader", "Report", "by_channel", "by_location", "channel_label", "client_name",
+    "MAX_PERIOD_DAYS", "Filters", "Grader", "Report", "by_channel", "by_location", "client_name",
     "clients", "critical_failures", "dashboard", "default_period", "dimension_heatmap", "dimension_names",
     "export_answers", "export_visits", "filter_options", "generated_reports", "most_failed", "overview", "period_label",
     "period_report", "report_visit_ids", "trend", "visit_groups", "visit_report",

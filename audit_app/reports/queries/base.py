@@ -175,16 +175,6 @@ def dimension_names(language: str) -> dict[str, str]:
     return {code: tr(name, language) or code for code, name in rows}
 
 
-def channel_label(code: str | None) -> str:
-    from flask_babel import gettext as _
-
-    labels = {
-        "in_person": _("In person"), "phone": _("Phone"), "chat": _("Chat"), "email": _("Email"),
-        "social": _("Social media"), "web": _("Web self-service"),
-    }
-    return str(labels.get(code, code or ""))
-
-
 def _prompts(question_ids, language: str) -> dict[int, str]:
     if not question_ids:
         return {}
@@ -220,30 +210,6 @@ def client_name(client_id: int) -> str:
 
 def clients() -> list[tuple[int, str]]:
     return [(r.id, r.name) for r in db.session.execute(select(Client.id, Client.name).order_by(Client.name))]
-
-
-def _answer_display(kind: str, config: dict, value, na: bool, language: str) -> str:
-    from flask_babel import gettext as _
-
-    if na:
-        return _("Not applicable")
-    if value is None:
-        return "–"
-    if kind == "yes_no":
-        return _("Yes") if value is True else _("No") if value is False else str(value)
-    if kind == "scale":
-        return f"{value} / {config.get('max', 5)}"
-    if kind == "choice":
-        for o in config.get("options", []):
-            if o.get("key") == value:
-                return tr(o.get("label"), language) or str(value)
-        return str(value)
-    if kind == "number":
-        unit = config.get("unit") or ""
-        units = {"minutes": _("min"), "hours": _("h"), "seconds": _("s"), "steps": _("steps"),
-                 "count": "", "days": _("days")}
-        return f"{value} {units.get(unit, unit)}".strip()
-    return str(value)
 
 
 def _structure(version_ids, language: str) -> tuple[dict, dict]:

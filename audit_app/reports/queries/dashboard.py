@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import DateTime, and_, case, cast, func, select
 
 from ...checklists.models import ChecklistVersion, Question, Section, tr
+from ...core.labels import channel_label
 from ...core.models import db
 from ...scoring import DIMENSIONS, display
 from ...submissions.models import Answer
@@ -26,7 +27,6 @@ from .base import (
     _photos_for,
     _prompts,
     _versions,
-    channel_label,
     dimension_names,
     period_label,
 )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ...checklists.kinds import answer_text
 from ...checklists.models import Question, Section, tr
+from ...core.labels import channel_label
 from ...core.models import db
 from ...scoring import DIMENSIONS
 from ...submissions.models import Answer
 from ...visits.models import Location, Visit, VisitDimensionScore
-from .base import Filters, _answer_display, _conditions, channel_label, dimension_names
+from .base import Filters, _conditions, dimension_names
 
 
 def export_visits(f: Filters, language: str) -> tuple[list[str], list[list]]:
@@ -57,7 +59,7 @@ def export_answers(f: Filters, language: str) -> tuple[list[str], list[list]]:
               _("Answer"), _("Score"), _("Failed"), _("Critical"), _("Comment")]
     body = [
         [r[0], r[1], r[2] or "", channel_label(r[3]), tr(r[5], language), r[6], tr(r[7], language),
-         _answer_display(r[8], r[9] or {}, r[10], r[11], language),
+         answer_text(r[8], r[9] or {}, r[10], r[11], language),
          _round(None if r[12] is None else 100.0 * r[12]), _("Yes") if r[13] else _("No"),
          _("Yes") if r[14] else _("No"), r[15] or ""]
         for r in rows

@@ -7,7 +7,9 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from ...checklists.kinds import answer_text
 from ...checklists.models import Question, tr
+from ...core.labels import channel_label
 from ...core.models import db
 from ...scoring import DIMENSIONS, VisitScore, display
 from ...submissions.models import Answer
@@ -18,13 +20,11 @@ from .base import (
     TOP_FAILED,
     Filters,
     Grader,
-    _answer_display,
     _conditions,
     _photos_for,
     _prompts,
     _structure,
     _versions,
-    channel_label,
     client_name,
     dimension_names,
     period_label,
@@ -130,7 +130,7 @@ def visit_report(visit_id: int, language: str) -> Report:
             a = answers.get(q["id"])
             item = {
                 "key": q["key"], "prompt": q["prompt"], "critical": q["critical"],
-                "answer": _answer_display(q["kind"], q["config"], a.value if a else None, a.na if a else False,
+                "answer": answer_text(q["kind"], q["config"], a.value if a else None, a.na if a else False,
                                           language),
                 "score": None if qs.fraction is None else 100.0 * qs.fraction,
                 "score_display": display(None if qs.fraction is None else 100.0 * qs.fraction),
