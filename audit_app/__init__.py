@@ -103,7 +103,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from .core.access import enforce_access
-    from .core.http import SECURITY_HEADERS
+    from .core.http import response_headers
 
     from .core import transaction
 
@@ -111,9 +111,11 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(enforce_access)
     transaction.init_app(app)  # one commit per request, at the edge
 
+    headers = response_headers(app.config)  # the Content-Security-Policy included, built once
+
     @app.after_request
     def security_headers(response):
-        for name, value in SECURITY_HEADERS:
+        for name, value in headers:
             response.headers.setdefault(name, value)
         return response
 

@@ -283,23 +283,73 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def new_page(chromium, live_server):
-    """``new_page(phone=True, locale="fi")`` opens a page in a fresh browser context."""
-    contexts = []
+# reports every Content-Security-Policy violation of a page to the test (the console message
+# says the same, but a violation event also names the directive and what it refused)
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolation([e.effectiveDirective, e.blockedURI, e.sourceFile + ":" + e.lineNumber, e.sample].join(" | "));
+});
+"""
 
-    def make(phone: bool = False, locale: str = "fi"):
-        options = {"locale": locale, "base_url": live_server}
+
+def watch_csp(context, violations: list) -> None:
+    """Collect the Content-Security-Policy violations of every page of a browser context in ``violations``:
+    the browser's console messages about the policy and the pages' ``securitypolicyviolation`` events."""
+    context.expose_binding("__cspViolation", lambda source, text: violations.append(f"{source['page'].url}: {text}"))
+    context.add_init_script(CSP_WATCH)
+    context.on("console", lambda message: "Content Security Policy" in message.text
+               and violations.append(f"console on {message.page.url if message.page else '?'}: {message.text}"))
+
+
+def settle(context) -> None:
+    """Let the pages of a context deliver the events still queued (a violation is reported asynchronously)."""
+    for page in context.pages:
+        try:
+            page.evaluate("() => new Promise(resolve => setTimeout(resolve, 50))")
+        except Exception:  # a page that is closing or navigating has nothing more to say
+            pass
+
+
+class PageMaker:
+    """``new_page(phone=True, locale="fi")`` opens a page in a fresh browser context.
+
+    Every violation of the Content-Security-Policy in its pages lands in ``csp_violations``; the test
+    fails if any remains at its end."""
+
+    def __init__(self, chromium, base_url: str):
+        self.chromium, self.base_url = chromium, base_url
+        self.contexts = []
+        self.csp_violations: list[str] = []
+
+    def __call__(self, phone: bool = False, locale: str = "fi"):
+        options = {"locale": locale, "base_url": self.base_url}
         if phone:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
-        context = chromium.new_context(**options)
+        context = self.chromium.new_context(**options)
         context.set_default_timeout(10_000)
-        contexts.append(context)
+        watch_csp(context, self.csp_violations)
+        self.contexts.append(context)
         return context.new_page()
 
-    yield make
-    for context in contexts:
-        context.close()
+    def check_csp(self) -> None:
+        for context in self.contexts:
+            settle(context)
+        if self.csp_violations:
+            pytest.fail("Content-Security-Policy violations:\n" + "\n".join(self.csp_violations), pytrace=False)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    maker = PageMaker(chromium, live_server)
+    try:
+        yield maker
+        maker.check_csp()
+    finally:
+        maker.close()
 
 
 def page_login(page, email: str, password: str = PASSWORD) -> None:

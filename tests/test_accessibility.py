@@ -205,7 +205,7 @@ def test_answer_and_submit_with_the_keyboard_alone(app, world, screens, new_page
         "() => { const l = document.querySelector(`label[for='${document.activeElement.id}']`);"
         " const s = getComputedStyle(l); return s.outlineStyle + ' ' + s.boxShadow }")
     assert outline.split()[0] != "none" or "rgba" in outline or "rgb" in outline, outline
-    page.wait_for_function("document.getElementById('sq-form').dataset.pending === '0'")
+    page.wait_for_function("() => document.getElementById('sq-form').dataset.pending === '0'")
     # the photo button of the question is reachable too (its file input takes the focus)
     tab_to(page, f".sq-question[data-question-id='{q['q5']}'] input.ev-file")
     tab_to(page, "#sq-submit")

@@ -56,7 +56,7 @@ def test_evaluator_attaches_photos_on_a_phone_and_the_reviewer_sees_them(app, wo
     file_input.set_input_files({"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": camera_photo()})
     widget.locator(".ev-item .ev-status", has_text="Uploaded").wait_for()
     page.wait_for_function(
-        f"[...document.querySelectorAll(\".sq-question[data-question-id='{q5}'] .ev-item img\")]"
+        f"() => [...document.querySelectorAll(\".sq-question[data-question-id='{q5}'] .ev-item img\")]"
         ".some(img => img.complete && img.naturalWidth > 0)")
     stored = wait_for(lambda: photos_of(app, vid))
     assert len(stored) == 1 and stored[0].question_id == q5
@@ -86,6 +86,6 @@ def test_evaluator_attaches_photos_on_a_phone_and_the_reviewer_sees_them(app, wo
     page_login(reviewer, "admin@t.example")
     reviewer.goto(f"/admin/visits/{vid}/review")
     reviewer.wait_for_function(
-        "[...document.querySelectorAll('img')].filter(img => img.src.includes('/photos/')"
+        "() => [...document.querySelectorAll('img')].filter(img => img.src.includes('/photos/')"
         " && img.complete && img.naturalWidth > 0).length >= 2")
     assert "Screen visible from the queue" in reviewer.content()

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import AWS_ENV, free_port, make_s3_storage, own_postgresql_database, require_service
+from .conftest import AWS_ENV, free_port, make_s3_storage, own_postgresql_database, require_service, watch_csp
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -200,6 +200,7 @@ class Journey:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         context = self.engine.new_context(**options)
         context.set_default_timeout(15_000)
+        watch_csp(context, self.errors)  # a Content-Security-Policy violation fails the journey too
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
@@ -238,7 +239,7 @@ def no_problems(page) -> None:
 
 
 def wait_saved(page) -> None:
-    page.wait_for_function("document.getElementById('sq-form').dataset.pending === '0'")
+    page.wait_for_function("() => document.getElementById('sq-form').dataset.pending === '0'")
 
 
 def pdf_text(data: bytes) -> str:

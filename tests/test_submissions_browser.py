@@ -21,7 +21,7 @@ def stored_answers(app, visit_id) -> dict:
 
 
 def saved(page):
-    page.wait_for_function("document.getElementById('sq-form').dataset.pending === '0'")
+    page.wait_for_function("() => document.getElementById('sq-form').dataset.pending === '0'")
 
 
 def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
@@ -84,7 +84,7 @@ def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
     page.context.set_offline(True)
     page.click(f"label[for='q-{q['q5']}-yes']")
     page.fill(f"#q-{q['q6']}", "Friendly staff")
-    page.wait_for_function("document.getElementById('sq-state').textContent.indexOf('Ei yhteyttä: 2') === 0")
+    page.wait_for_function("() => document.getElementById('sq-state').textContent.indexOf('Ei yhteyttä: 2') === 0")
     page.wait_for_timeout(700)  # past the text debounce
     assert "q5" not in stored_answers(app, vid) and "q6" not in stored_answers(app, vid)
     page.context.set_offline(False)
@@ -131,7 +131,7 @@ def test_pending_answers_survive_a_closed_tab(app, world, new_page):
     context.set_offline(True)
     page.click(f"label[for='q-{q['q1']}-no']")
     page.click(f"label[for='q-{q['q3']}-4']")
-    page.wait_for_function("document.getElementById('sq-form').dataset.pending === '2'")
+    page.wait_for_function("() => document.getElementById('sq-form').dataset.pending === '2'")
     page.close()  # the tab is closed while offline
     assert stored_answers(app, vid) == {}
     context.set_offline(False)
