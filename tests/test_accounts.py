@@ -6,12 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from audit_app.accounts.models import Client, LoginThrottle, User
 from audit_app.extensions import db
 
-from .conftest import PASSWORD, Browser
+from .conftest import CHEAP_PASSWORD_HASH, PASSWORD, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,6 +178,19 @@ def test_passwords_are_hashed_with_scrypt(app, monkeypatch):
     assert browser.login("kdf@t.example").status_code == 302
 
 
+def test_password_hash_method_is_scrypt_unless_configured(monkeypatch):
+    from audit_app.config import ConfigError, load_config
+
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    assert load_config()["PASSWORD_HASH_METHOD"] == "scrypt"
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", CHEAP_PASSWORD_HASH)
+    assert load_config()["PASSWORD_HASH_METHOD"] == CHEAP_PASSWORD_HASH
+    for bad in ("md5", "plain", "pbkdf2:nosuchhash:1", "scrypt:1"):
+        monkeypatch.setenv("PASSWORD_HASH_METHOD", bad)
+        with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD"):
+            load_config()
+
+
 def _flask(*args, env_extra=None, stdin=None):
     import os
 
@@ -188,7 +202,7 @@ def _flask(*args, env_extra=None, stdin=None):
 
 
 def test_cli_create_user_and_demo(app, tmp_path):
-    env = {"AUDIT_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": ""}
+    env = {"AUDIT_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "", "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH}
     assert _flask("db", "upgrade", env_extra=env).returncode == 0
     result = _flask("users", "create", "--email", "cli@t.example", "--name", "Cli", "--role", "admin",
                     "--password-stdin", env_extra=env, stdin="a-long-password\n")
