@@ -120,3 +120,16 @@ def test_device_labels():
     assert device_label(CHROME_ANDROID) == "Chrome · Android"
     assert device_label("") == ""
     assert device_label("curl/8.5") == ""
+
+
+def test_an_unknown_address_costs_a_password_check_too(app, world, monkeypatch):
+    """Sign-in with an address nobody has still checks a password hash, so the time taken does not
+    tell whether an account exists."""
+    from audit_app.accounts import models
+
+    checked = []
+    real = models.check_password_hash
+    monkeypatch.setattr(models, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    response = Browser(app).login("nobody@nowhere.example")
+    assert response.status_code == 401
+    assert len(checked) == 1

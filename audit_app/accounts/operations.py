@@ -176,12 +176,23 @@ def record_failed_login(email: str, address: str | None) -> None:
     db.session.flush()
 
 
+@cache
+def _unknown_user(method: str) -> User:
+    """Stands in for an address nobody has: checking its password costs what a real check costs."""
+    user = User()
+    user.set_password(secrets.token_hex(16))
+    return user
+
+
 def authenticate(email: str, password: str, address: str | None) -> User | None:
     """Return the user for good credentials; record a failure otherwise.
 
     The caller checks ``locked_minutes`` first. A deactivated user cannot sign in.
     """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        # as long as for a known address: the time taken tells nothing about who has an account
+        _unknown_user(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")).check_password(password)
     if user is None or not user.check_password(password) or not user.is_active:
         record_failed_login(email, address)
         return None
