@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from audit_app.core.access import PUBLIC
 from audit_app.extensions import db
-from tests.factories import jpeg_bytes, make_photo, make_version, make_visit  # noqa: F401 (jpeg_bytes)
-
-# tests/test_faults.py still imports jpeg_bytes from here (that file is being rewritten); new code
-# takes it from tests.factories
+from tests.factories import make_photo, make_version, make_visit
 
 OTHERS_404 = {"other_client": 404, "other_evaluator": 404}
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import AWS_ENV, free_port, make_s3_storage
-from tests.routes_evidence import jpeg_bytes
+from tests.factories import jpeg_bytes
 
 
 def _url(app, endpoint, **kw):
