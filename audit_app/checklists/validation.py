@@ -3,7 +3,8 @@
 It checks a checklist document in the file format of ``docs/checklist-format.md`` (the
 designer turns a version into that document with ``fileformat.export_doc``) and returns every
 problem found, each with the exact place (``sections[2].questions[0].bands[1].upto``) and a
-message in the user's language. The place stays technical; the message is translated.
+message in the user's language. The place stays technical here; ``places`` says it in words
+("Section 3, question 1, band 2, up to") for the pages (``Problem.text``).
 """
 
 from __future__ import annotations
@@ -46,9 +47,19 @@ QUESTION_FIELDS = (
 class Problem:
     path: str
     message: str
+    #: "empty": a required list (sections, questions, options, bands) has no item; ``places`` then
+    #: says it as a sentence ("Section 1 needs at least one question")
+    rule: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    @property
+    def text(self) -> str:
+        """The problem as people read it, with its place in words ("Section 2, question 3: ...")."""
+        from .places import problem_text
+
+        return problem_text(self)
 
 
 def _real(value) -> float | None:
@@ -63,8 +74,8 @@ class _Checker:
         self.dimensions = set(dimensions)
         self.problems: list[Problem] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+    def add(self, path: str, message: str, rule: str = "") -> None:
+        self.problems.append(Problem(path, message, rule))
 
     # --- building blocks --------------------------------------------------------------------
 
@@ -135,7 +146,7 @@ class _Checker:
             self.add(path, _("must be a list"))
             return []
         if not value and required_message:
-            self.add(path, required_message)
+            self.add(path, required_message, rule="empty")
         if len(value) > limit:
             self.add(path, _("at most %(max)d items", max=limit))
             return value[:limit]
