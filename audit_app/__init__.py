@@ -102,10 +102,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from .core import transaction
     from .core.access import enforce_access
     from .core.http import response_headers
-
-    from .core import transaction
 
     # the access rule, and the password change a temporary password asks for, in one place
     app.before_request(enforce_access)
