@@ -93,16 +93,17 @@ def _set_language(browser, language):
 
 
 def _make_pdf(browser, client_id, scope, ref, language="en"):
+    """Make a PDF rendered in the request: the answer is the file itself (one step), kept in My reports."""
     _set_language(browser, language)
     response = browser.post(f"/reports/clients/{client_id}/pdf/{scope}/{ref}",
                             {"start": (TODAY - timedelta(days=30)).isoformat(), "end": TODAY.isoformat()})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    status = browser.get(response.headers["Location"])
-    assert status.status_code == 200
-    report_id = int(re.search(r"/reports/generated/(\d+)", response.headers["Location"]).group(1))
-    download = browser.get(f"/reports/generated/{report_id}/download")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    report_id = int(response.headers["X-Report-Id"])
+    download = browser.get(f"/reports/generated/{report_id}/download")  # and again from My reports
     assert download.status_code == 200
-    assert download.mimetype == "application/pdf"
+    assert download.mimetype == "application/pdf" and download.data == response.data
     return report_id, download.data
 
 
@@ -282,7 +283,7 @@ def test_report_pages_render_for_all_four_scopes(data, login_as):
         for text in expected:
             assert text in html, (url, text)
         assert EVALUATOR_NAME not in html
-        assert "<svg" in html
+        assert 'src="data:image/svg+xml;base64,' in html and 'srcset="data:image/svg+xml;base64,' in html
 
 
 def test_unapproved_visit_report_is_hidden_from_clients(data, login_as):
@@ -334,7 +335,8 @@ def test_visit_pdf_has_scores_grades_failed_items_and_no_evaluator(data, login_a
     prompt = "Was your identity verified?" + ("" if language == "en" else " (fi)")
     assert prompt in flat
     assert "The clerk read my ID number aloud in the queue." in flat
-    assert "Queue by the counter" in flat and "2026-03-04 10:15" in flat
+    assert "Queue by the counter" in flat
+    assert ("Mar 4, 2026 10:15 AM" if language == "en" else "4.3.2026 10.15") in flat  # the reader's locale
     assert ("Critical failure" if language == "en" else "Kriittinen") in flat
     assert ("Methodology" if language == "en" else "Menetelmä") in flat
     assert re.search(r"\b2 / \d+\b", flat)  # page numbers "2 / N"
@@ -364,7 +366,7 @@ def test_period_pdfs_location_channel_and_client_summary(data, login_as):
     assert "Kamppi branch" in flat and "33.3" in flat and "Poor" in flat
     assert "The clerk read my ID number aloud in the queue." in flat
     assert "critical failure" in flat.lower() and "failed in 1 of 1 visits" in flat  # findings grouped by question
-    assert "Queue by the counter" in flat and "2026-03-04 10:15" in flat
+    assert "Queue by the counter" in flat and "Mar 4, 2026 10:15" in flat
     assert EVALUATOR_NAME not in flat
     _, pdf = _make_pdf(client, data["client_a"], "channel", "phone")
     flat = " ".join(_pdf_text(pdf).split())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
-import re
 
 import matplotlib
 
@@ -18,8 +16,6 @@ GRADE_COLOURS = {"excellent": "#1e6b3a", "good": "#1f5f8b", "needs_improvement":
 _plt = plt  # keep pyplot imported so the Agg backend is fixed before any Figure is drawn
 
 
-_counter = itertools.count(1)
-
 
 def _svg_text(fig: Figure) -> str:
     """The figure as a standalone SVG document: text kept as text (selectable, small), no date metadata."""
@@ -30,29 +26,18 @@ def _svg_text(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def inline(svg: str) -> str:
-    """An SVG document made fit to inline in an HTML page (browsers) next to other charts.
-
-    PDFs do not inline charts: WeasyPrint gets them as ``<img src="chart:...">`` through the URL
-    fetcher, so its HTML cascade never sees the SVG presentation styles (``fill``, ``stroke``,
-    ``text-anchor``), which it would ignore with a warning per element.
-    """
-    prefix = f"c{next(_counter)}-"  # several charts share one page: make their element ids unique
-    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    text = re.sub(r'(href="|url\()#([^")]+)', lambda m: f"{m.group(1)}#{prefix}{m.group(2)}", text)
-    start = text.find("<svg")
-    text = text[start:] if start >= 0 else text
-    # scale to the box the page gives it
-    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1)
-
-
 def _literal(text) -> str:
     """User text for matplotlib: a ``$`` would start mathtext (and ``$\\x$`` fail the whole report)."""
     return str(text or "").replace("$", r"\$")
 
 
-def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4) -> str:
+PHONE_WIDTH = 3.4  # inches: drawn at about its own size on a 360 px screen, so 9 pt text stays 9 pt
+
+
+def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4, compact: bool = False) -> str:
     """Horizontal bars of the dimension scores (0..100) coloured by grade, labelled with the figure (SVG).
+
+    ``compact`` draws it for a phone: narrow, each dimension's name above its bar instead of beside it.
 
     The axes' own tick machinery (a tick object per mark, each laid out twice) was two thirds of the
     drawing time, so the axes are switched off and the scale (grid, base lines, the 0-100 marks) and the
@@ -60,27 +45,40 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4)
     """
     dims = list(dimensions)[::-1]  # barh draws bottom-up; the first dimension goes on top
     n = max(len(dims), 1)
-    height = 0.45 * n + 0.75
+    if compact:
+        width = PHONE_WIDTH
+    step = 0.62 if compact else 0.45  # inches per dimension
+    height = step * n + 0.75
     fig = Figure(figsize=(width, height))
     names = [_literal(d["name"]) for d in dims]
-    left = 0.2 + 0.075 * max((len(name) for name in names), default=4)  # inches for the names at 9 pt
-    fig.subplots_adjust(left=min(left, width / 2) / width, right=0.98, bottom=0.32 / height,
-                        top=1 - (0.34 if title else 0.08) / height)
+    if compact:
+        fig.subplots_adjust(left=0.12 / width, right=0.97, bottom=0.32 / height,
+                            top=1 - (0.34 if title else 0.08) / height)
+    else:
+        left = 0.2 + 0.075 * max((len(name) for name in names), default=4)  # inches for the names at 9 pt
+        fig.subplots_adjust(left=min(left, width / 2) / width, right=0.98, bottom=0.32 / height,
+                            top=1 - (0.34 if title else 0.08) / height)
     ax = fig.add_subplot()
     ax.set_axis_off()
-    ax.set_xlim(0, 110)
-    ax.set_ylim(-0.5, n - 0.5)
-    marks = (0, 25, 50, 75, 90, 100)
-    ax.vlines(marks[1:], -0.5, n - 0.5, colors="#e3e6e8", linewidth=0.6, zorder=0)
-    ax.vlines([0], -0.5, n - 0.5, colors="#1d2327", linewidth=0.8, zorder=3)
+    ax.set_xlim(0, 110 if not compact else 114)
+    ax.set_ylim(-0.5, n - 0.5 + (0.25 if compact else 0))
+    marks = (0, 25, 50, 75, 90, 100) if not compact else (0, 50, 75, 100)
+    top = n - 0.5
+    ax.vlines(marks[1:], -0.5, top, colors="#e3e6e8", linewidth=0.6, zorder=0)
+    ax.vlines([0], -0.5, top, colors="#1d2327", linewidth=0.8, zorder=3)
     ax.hlines([-0.5], 0, 110, colors="#1d2327", linewidth=0.8, zorder=3)
     values = [d["score"] or 0 for d in dims]
     colours = [GRADE_COLOURS.get(d.get("grade_class"), "#4a5560") for d in dims]
-    ax.barh(range(len(dims)), values, color=colours, height=0.6, zorder=2)
+    bar_height = 0.34 if compact else 0.6
+    offset = -0.12 if compact else 0.0  # compact: the bar sits low in its row, its name above it
+    ax.barh([y + offset for y in range(len(dims))], values, color=colours, height=bar_height, zorder=2)
     for y, (name, d, value) in enumerate(zip(names, dims, values, strict=True)):
-        ax.text(-1.5, y, name, ha="right", va="center", fontsize=9, color="#444")
+        if compact:
+            ax.text(0.5, y + 0.1, name, ha="left", va="bottom", fontsize=9, color="#333")
+        else:
+            ax.text(-1.5, y, name, ha="right", va="center", fontsize=9, color="#444")
         label = d["display"] if d["score"] is not None else "–"
-        ax.text(min(value + 1.5, 101), y, label, va="center", fontsize=9, color="#1d2327")
+        ax.text(min(value + 1.5, 101), y + offset, label, va="center", fontsize=9, color="#1d2327")
     for mark in marks:
         ax.text(mark, -0.62, str(mark), ha="center", va="top", fontsize=9, color="#444")
     if title:
@@ -88,19 +86,34 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4)
     return _svg_text(fig)
 
 
-def trend_chart(points: list[dict], width: float = 6.4) -> str:
-    """Mean score per month as a line (SVG)."""
-    fig = Figure(figsize=(width, 2.2))
-    fig.subplots_adjust(left=0.45 / width, right=0.98, bottom=0.3 / 2.2, top=1 - 0.12 / 2.2)
+def trend_chart(points: list[dict], width: float = 6.4, compact: bool = False) -> str:
+    """Mean score per month as a line (SVG). A point's x label is its ``label`` (the month in the
+    reader's language) or its ``month`` key; ``compact`` draws it for a phone."""
+    if compact:
+        width = PHONE_WIDTH
+    height = 2.4 if compact else 2.2
+    many = len(points) > (4 if compact else 8)
+    bottom = (0.62 if compact and many else 0.3) / height
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=0.45 / width, right=0.97, bottom=bottom, top=1 - 0.14 / height)
     ax = fig.add_subplot()
-    xs = [p["month"] for p in points]
+    xs = list(range(len(points)))
     ys = [p["score"] for p in points]
     ax.plot(xs, ys, marker="o", color=ACCENT, linewidth=1.8)
     for x, y, p in zip(xs, ys, points, strict=True):
-        ax.annotate(p["display"], (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+        ax.annotate(p["display"], (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
+                    fontsize=8)
     ax.set_ylim(0, 105)
+    ax.set_xlim(-0.5, max(len(points) - 0.5, 0.5))
+    ax.set_xticks(xs, [_literal(p.get("label") or p["month"]) for p in points])
     ax.tick_params(labelsize=8, colors="#444")
-    ax.tick_params(axis="x", labelsize=7 if len(points) > 8 else 8)
+    if compact and many:
+        ax.tick_params(axis="x", labelsize=8, labelrotation=60)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
+    else:
+        ax.tick_params(axis="x", labelsize=7 if many else 8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", color="#e3e6e8", linewidth=0.6)

@@ -50,7 +50,7 @@ def build_report(scope: str, client_id: int, ref: str, start: date | None, end: 
             f = queries.Filters(client_id=client_id, start=start, end=end, channel=ref)
             subject = channel_label(ref)
         else:
-            subject = queries.client_name(client_id)
+            subject = ""  # the client's name is the report's own: not repeated as its subject
         report = queries.period_report(scope, f, language, subject)
     logo = db.session.get(ClientLogo, client_id)
     report.logo_url = f"storage:{logo.storage_key}" if logo else None
@@ -158,9 +158,8 @@ def pdf_bytes(row: GeneratedReport, storage=None) -> bytes:
 
 
 def filename(row: GeneratedReport) -> str:
-    period = f"_{row.period_start}_{row.period_end}" if row.period_start else ""
-    ref = f"_{row.scope_ref}" if row.scope_ref else ""
-    return f"report_{row.scope}{ref}{period}.pdf"
+    """A readable, ASCII-safe file name without ids (``queries.report_filename``)."""
+    return queries.report_filename(row)
 
 
 # --- logos ----------------------------------------------------------------------------------

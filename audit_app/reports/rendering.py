@@ -8,6 +8,7 @@ everything else: no ``file:``, no ``data:``, no HTTP round trip to ourselves, no
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 from functools import lru_cache
 from pathlib import Path
@@ -75,9 +76,32 @@ def report_charts(report: Report, titled: bool = True) -> dict[str, str]:
     return out
 
 
-def page_charts(report: Report) -> dict[str, str]:
-    """The charts inlined in an HTML page (a browser draws inline SVG well)."""
-    return {name: charts.inline(svg) for name, svg in report_charts(report).items()}
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def page_charts(dimensions: list[dict], trend: list[dict]) -> dict[str, dict[str, str]]:
+    """The charts of a web page as images, each drawn twice: ``wide`` for a screen, ``narrow`` for a phone
+    (a chart scaled down to a phone's width would shrink its text to a few pixels).
+
+    They are ``data:`` URLs: an inline SVG would need style attributes and a style element, which the
+    Content-Security-Policy refuses, while an image's own SVG styles are its own business. The same
+    plotting code draws the PDF's charts.
+    """
+    from flask_babel import gettext as _
+
+    def alt(title, items):
+        return f"{title}: " + ", ".join(f"{name} {display}" for name, display in items)
+
+    out = {"dimensions": {"wide": _data_url(charts.dimension_chart(dimensions)),
+                          "narrow": _data_url(charts.dimension_chart(dimensions, compact=True)),
+                          "alt": alt(_("Score by dimension"), ((d["name"], d["display"]) for d in dimensions))}}
+    if len(trend) > 1:
+        out["trend"] = {"wide": _data_url(charts.trend_chart(trend)),
+                        "narrow": _data_url(charts.trend_chart(trend, compact=True)),
+                        "alt": alt(_("Trend by month"), ((p.get("month_label") or p["month"], p["display"])
+                                                         for p in trend))}
+    return out
 
 
 def report_html(report: Report, chart_names=("dimensions",)) -> str:

@@ -109,8 +109,11 @@ def dashboard():
     f = _filters(form, client_id)
     form.start.data, form.end.data = f.start, f.end  # the fields show the period the figures cover
     data = queries.dashboard(f, _language())
+    from .rendering import page_charts
+
     return render_template("reports/dashboard.html", data=data, form=form, client_id=client_id,
-                           client_name=queries.client_name(client_id), filters=f)
+                           client_name=queries.client_name(client_id), filters=f,
+                           charts=page_charts(data["dimensions"], data["trend"]))
 
 
 # --- report pages ----------------------------------------------------------------------------
@@ -120,7 +123,8 @@ def _report_page(report, client_id: int, scope: str, ref: str, form=None):
     from .rendering import page_charts
 
     return render_template("reports/report.html", r=report, scope=scope, ref=ref, client_id=client_id,
-                           pdf_form=PdfForm(formdata=None), form=form, charts=page_charts(report))
+                           pdf_form=PdfForm(formdata=None), form=form,
+                           charts=page_charts(report.dimensions, report.trend))
 
 
 @bp.route("/reports/visits/<int:visit_id>")
@@ -192,6 +196,7 @@ def make_pdf(client_id: int, scope: str, ref: str):
     row = operations.create_generated(client_id, scope, ref if scope != "client" else "", start, end, _language(),
                                       current_user)
     status_page = redirect(url_for("reports.generated_status", report_id=row.id))
+    # the status page follows a report made by a worker and starts its download when it is ready
     if current_app.config.get("REDIS_URL"):
         from . import jobs
 
@@ -207,7 +212,9 @@ def make_pdf(client_id: int, scope: str, ref: str):
     except Exception:  # the row says it failed (committed with the redirect); the user may try again
         current_app.logger.exception("report %s failed to render", row.id)
         flash(_("The report could not be made. Please try again."), "danger")
-    return status_page
+        return status_page
+    # made in this request: the file itself is the answer (one step); it stays in My reports as well
+    return _pdf_response(row, operations.pdf_bytes(row))
 
 
 def _iso(value):
@@ -229,7 +236,8 @@ def _generated_or_404(report_id: int) -> GeneratedReport:
 def generated_list():
     rows, internal = queries.generated_reports(current_user)
     names = dict(queries.clients()) if current_user.is_admin else {}
-    return render_template("reports/generated_list.html", rows=rows, names=names, internal=internal)
+    return render_template("reports/generated_list.html", rows=rows, names=names, internal=internal,
+                           titles=queries.report_titles(rows))
 
 
 @bp.route("/reports/generated/<int:report_id>")
@@ -240,7 +248,7 @@ def generated_status(report_id: int):
         return jsonify({"state": row.state, "progress": row.progress,
                         "download": url_for("reports.generated_download", report_id=row.id)
                         if row.state == "done" else None})
-    return render_template("reports/generated_status.html", row=row)
+    return render_template("reports/generated_status.html", row=row, title=queries.report_titles([row])[row.id])
 
 
 @bp.route("/reports/generated/<int:report_id>/download")
@@ -255,9 +263,14 @@ def generated_download(report_id: int):
         data = operations.pdf_bytes(row)
     except ObjectMissing:
         abort(404)
+    return _pdf_response(row, data)
+
+
+def _pdf_response(row: GeneratedReport, data: bytes) -> Response:
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{operations.filename(row)}"',
         "Cache-Control": "private, no-store",
+        "X-Report-Id": str(row.id),
     })
 
 
@@ -282,7 +295,7 @@ def export(client_id: int, kind: str, fmt: str):
         writer = csv.writer(buf)
         writer.writerow(header)
         writer.writerows([_csv_safe(v) for v in row] for row in rows)
-        data, mime = ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+        data, mime = ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv"  # Flask adds "; charset=utf-8"
     else:
         from openpyxl import Workbook
 

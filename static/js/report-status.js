@@ -1,5 +1,6 @@
-/* The status page of a PDF report being made: asks the server for its progress every second
-   until the report is done or failed (#report-status carries the URL and the text to show). */
+/* The status page of a PDF report being made by a worker: asks the server for its progress every second
+   until the report is done or failed (#report-status carries the URL and the text to show). When it is
+   done, the download starts by itself (the page stays, with its button, should the browser block it). */
 (function () {
   "use strict";
 
@@ -14,7 +15,9 @@
         document.getElementById("report-bar").style.width = d.progress + "%";
         if (d.state === "done") {
           document.getElementById("report-state").textContent = box.dataset.readyText;
-          document.getElementById("report-download").classList.remove("d-none");
+          var link = document.getElementById("report-download");
+          link.classList.remove("d-none");
+          if (d.download) window.location.assign(d.download);  // an attachment: the page stays
         } else if (d.state === "failed") {
           document.getElementById("report-failed").classList.remove("d-none");
         } else { setTimeout(poll, 1000); }

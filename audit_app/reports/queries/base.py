@@ -199,9 +199,37 @@ def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
 
 
 def period_label(f: Filters) -> str:
-    from flask_babel import format_date
+    return date_interval(f.start, f.end)
 
-    return f"{format_date(f.start, 'medium')} – {format_date(f.end, 'medium')}"
+
+def _locale():
+    from flask_babel import get_locale
+
+    return get_locale() or "fi"
+
+
+def date_interval(start: date, end: date) -> str:
+    """A period in the reader's language: ``1.9.–30.11.2026`` in Finnish, ``Sep 1 – Nov 30, 2026`` in English
+    (each language's own short form: Finnish writes dates as numbers, English names the month)."""
+    from babel.dates import format_interval
+
+    locale = _locale()
+    skeleton = "yMd" if str(locale).startswith("fi") else "yMMMd"
+    return format_interval(start, end, skeleton, locale=locale)
+
+
+def month_label(key: str, axis: bool = False, with_year: bool = True) -> str:
+    """A "YYYY-MM" month in the reader's language: ``Nov 2026`` / ``marras 2026``. On a chart's axis
+    (``axis``) the month's short name, with the year on a second line when ``with_year``."""
+    from babel.dates import format_skeleton
+
+    year, month = (int(x) for x in key.split("-")[:2])
+    first = date(year, month, 1)
+    locale = _locale()
+    if not axis:
+        return format_skeleton("yMMM", first, locale=locale)
+    short = format_skeleton("MMM", first, locale=locale)
+    return f"{short}\n{year}" if with_year else short
 
 
 def client_name(client_id: int) -> str:

@@ -28,6 +28,7 @@ from .base import (
     _prompts,
     _versions,
     dimension_names,
+    month_label,
     period_label,
 )
 
@@ -184,9 +185,11 @@ def _custom_dimension_rows(f: Filters, dimension_change: bool) -> list[tuple]:
 
 
 def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
+    """The locations ranked. Visits without a location (phone, chat, e-mail, ...) are not a place: they
+    are ranked by channel only (``by_channel``)."""
     groups = visit_groups(f) if groups is None else groups
-    sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1]}
-    ids = [k for k in sums if k is not None]
+    sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1] and k is not None}
+    ids = list(sums)
     places = {r.id: r for r in db.session.execute(
         select(Location.id, Location.name, Location.city, Location.region).where(Location.id.in_(ids)))} if ids else {}
     out = []
@@ -220,7 +223,11 @@ def trend(f: Filters, grader: Grader, groups: list[tuple] | None = None) -> list
             acc = months.setdefault(row[3], [0.0, 0])
             acc[0] += float(row[5] or 0.0)
             acc[1] += int(row[6] or 0)
-    return [{"month": m, **grader.figure(acc[0] / acc[1], acc[1])} for m, acc in sorted(months.items()) if acc[1]]
+    points = [{"month": m, **grader.figure(acc[0] / acc[1], acc[1])} for m, acc in sorted(months.items()) if acc[1]]
+    for i, p in enumerate(points):
+        p["month_label"] = month_label(p["month"])  # "Nov 2026" / "marras 2026": tables
+        p["label"] = month_label(p["month"], axis=True, with_year=i == 0 or p["month"].endswith("-01"))  # the chart's axis
+    return points
 
 
 def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:

@@ -39,6 +39,7 @@ from .dashboard import (
     overview,
     trend,
 )
+from .visit_evidence import note, photo_groups
 
 # --- the four report scopes ------------------------------------------------------------------
 
@@ -68,7 +69,8 @@ class Report:
     previous_period: str = ""
     versions: list[dict] = field(default_factory=list)
     visit: dict | None = None
-    other_photos: list[dict] = field(default_factory=list)
+    #: a visit report's photos by question ({key, prompt, section, photos, with_finding}), then the whole visit's
+    photo_groups: list[dict] = field(default_factory=list)
     logo_url: str | None = None
     critical_visits: int = 0
     fix_first: list[dict] = field(default_factory=list)  # the summary's short list: {prompt, critical, detail}
@@ -122,12 +124,16 @@ def visit_report(visit_id: int, language: str) -> Report:
     out_sections, failed_items, critical = [], [], []
     for s in score.sections:
         sec = s_by_key.get(s.key, {"title": s.key})
-        rows = []
+        rows, notes = [], []
         for qs in s.questions:
             q = q_by_key.get(qs.key)
-            if q is None or not q["scored"] or (q["channels"] and v.channel not in q["channels"]):
+            if q is None or (q["channels"] and v.channel not in q["channels"]) or not getattr(qs, "shown", True):
                 continue  # not shown to the evaluator for this channel: not in the report either
             a = answers.get(q["id"])
+            if not q["scored"]:  # free text and other unscored answers: the section's notes
+                if (n := note(q, a, language)) is not None:
+                    notes.append(n)
+                continue
             item = {
                 "key": q["key"], "prompt": q["prompt"], "critical": q["critical"],
                 "answer": answer_text(q["kind"], q["config"], a.value if a else None, a.na if a else False,
@@ -148,6 +154,7 @@ def visit_report(visit_id: int, language: str) -> Report:
         out_sections.append({
             "key": s.key, "title": sec["title"], "dimension": names.get(s.dimension, s.dimension),
             "weight": s.weight, "critical_fail": s.critical_fail, **grader.figure(s.score, 1), "questions": rows,
+            "notes": notes,
         })
     failed_items.sort(key=lambda i: not i["critical"])  # critical failures first (a stable sort)
     dims = [{"code": d, "name": names.get(d, d), **grader.figure(score.dimensions.get(d), 1 if d in score.dimensions
@@ -163,7 +170,7 @@ def visit_report(visit_id: int, language: str) -> Report:
     return Report(
         scope="visit", language=language, client_id=v.client_id, client_name=client_name(v.client_id),
         title=_("Visit report"), subject=where,
-        period=format_date(v.visited_on, "long") if v.visited_on else "",
+        period=format_date(v.visited_on, "medium") if v.visited_on else "",
         filters=None, overall=overall, dimensions=dims, sections=out_sections, failed_items=failed_items,
         critical=critical, previous_period=(format_date(prev[1], "medium") if prev and prev[1] else ""),
         versions=[{"id": version.get("id"), "number": version.get("number"),
@@ -171,7 +178,8 @@ def visit_report(visit_id: int, language: str) -> Report:
         visit={"id": v.id, "status": v.status, "critical_fail": v.score_critical_fail,
                "visited_on": v.visited_on, "location": v.name or "", "city": v.city or "",
                "channel_label": channel_label(v.channel)},
-        other_photos=photos.get((visit_id, None), []),
+        photo_groups=photo_groups(visit_id, photos, sections, questions, {i["key"] for i in failed_items},
+                                  _("The visit as a whole")),
         critical_visits=1 if v.score_critical_fail else 0,
         fix_first=_fix_first_visit(critical, failed_items), grade_bands=grader.band_list(),
         visit_ids=[v.id] + ([prev[2]] if prev else []),
