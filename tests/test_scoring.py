@@ -564,6 +564,7 @@ def test_visit_score_as_dict_round_trips_through_json() -> None:
         "included": False,
         "failed": False,
         "critical_failed": False,
+        "shown": True,
     }
     assert VisitScore.from_dict(stored) == v
     # a stored dict feeds aggregate() just like the object
@@ -750,81 +751,7 @@ def test_spec_normalisation_and_helpers() -> None:
 
 # --- properties ----------------------------------------------------------------------------------
 
-FRACTIONS = st.one_of(st.sampled_from([0.0, 0.25, 0.5, 1.0]), st.floats(0.0, 1.0))
-WEIGHTS = st.one_of(st.sampled_from([0.5, 1.0, 2.0, 3.0]), st.floats(0.01, 100.0))
-
-
-@st.composite
-def questions(draw: st.DrawFn, key: str, kinds: tuple[str, ...] = KINDS) -> QuestionSpec:
-    kind = draw(st.sampled_from(kinds))
-    fields: dict[str, object] = {
-        "weight": draw(WEIGHTS),
-        "required": draw(st.booleans()),
-        "allow_na": draw(st.booleans()),
-        "critical": draw(st.booleans()) if kind in SCORED_KINDS else False,
-        "channels": draw(st.none() | st.frozensets(st.sampled_from(CHANNELS), min_size=1)),
-    }
-    if kind == "yes_no":
-        fields["good_answer"] = draw(st.booleans())
-    elif kind == "scale":
-        low = draw(st.integers(-5, 5))
-        fields.update(scale_min=low, scale_max=low + draw(st.integers(1, 10)))
-    elif kind == "choice":
-        fracs = draw(st.lists(FRACTIONS, min_size=1, max_size=5))
-        fields["options"] = tuple((f"o{i}", f) for i, f in enumerate(fracs))
-    elif kind == "number":
-        bounds = draw(st.lists(st.integers(-50, 100), max_size=4, unique=True))
-        fields["bands"] = tuple((b, draw(FRACTIONS)) for b in sorted(bounds))
-        fields["above"] = draw(FRACTIONS)
-    return QuestionSpec(key, kind, **fields)
-
-
-def values(question: QuestionSpec) -> st.SearchStrategy[object]:
-    """Valid non-empty values for a question."""
-    kind = question.kind
-    if kind == "yes_no":
-        return st.booleans()
-    if kind == "scale":
-        return st.integers(question.scale_min, question.scale_max)
-    if kind == "choice":
-        return st.sampled_from([key for key, _ in question.options])
-    if kind == "number":
-        return st.integers(-100, 150) | st.floats(-100.0, 150.0)
-    return st.text(max_size=5)
-
-
-@st.composite
-def checklists(draw: st.DrawFn, min_sections: int = 0) -> ChecklistSpec:
-    sections = []
-    counter = 0
-    for i in range(draw(st.integers(min_sections, 4))):
-        qs = []
-        for _ in range(draw(st.integers(0, 5))):
-            qs.append(draw(questions(f"q{counter}")))
-            counter += 1
-        dimension = draw(st.sampled_from((*DIMENSIONS, "custom")))
-        sections.append(SectionSpec(f"s{i}", dimension, draw(WEIGHTS), tuple(qs)))
-    return ChecklistSpec(tuple(sections), critical_scope=draw(st.sampled_from(("section", "visit"))))
-
-
-@st.composite
-def answer_sets(draw: st.DrawFn, spec: ChecklistSpec) -> dict[str, Answer]:
-    answers: dict[str, Answer] = {}
-    for question in spec.questions():
-        choice = draw(st.sampled_from(("missing", "empty", "na", "value", "value")))
-        if choice == "empty":
-            answers[question.key] = Answer(None)
-        elif choice == "na" and question.allow_na:
-            answers[question.key] = NA
-        elif choice == "value":
-            answers[question.key] = Answer(draw(values(question)))
-    return answers
-
-
-@st.composite
-def visits(draw: st.DrawFn, min_sections: int = 0) -> tuple[ChecklistSpec, dict[str, Answer], str | None]:
-    spec = draw(checklists(min_sections))
-    return spec, draw(answer_sets(spec)), draw(st.none() | st.sampled_from(CHANNELS))
+from tests.logic_cases import answer_sets, checklists, questions, values, visits  # noqa: E402,F401
 
 
 def in_range(value: float | None) -> bool:
@@ -944,6 +871,9 @@ def failing_answer(question: QuestionSpec) -> tuple[QuestionSpec, Answer]:
     if question.kind == "choice":
         question = dataclasses.replace(question, options=(*question.options, ("zero", 0.0)))
         return question, Answer("zero")
+    if question.kind == "multi":
+        question = dataclasses.replace(question, options=(*question.options, ("zero", 0.0)))
+        return question, Answer(["zero"])
     question = dataclasses.replace(question, above=0.0)
     top = max((upto for upto, _ in question.bands), default=0.0)
     return question, Answer(top + 1)
@@ -1008,3 +938,249 @@ def test_rounding_is_to_the_nearest(value: float, digits: int) -> None:
     if rounded == 0:
         assert not text.startswith("-")
     assert round_half_away(-value, digits) == -rounded
+
+
+# --- conditions, unscored questions, multi, date, time, follow-ups (DESIGN.md section 4, rules added) ---
+
+from audit_app.scoring import (  # noqa: E402
+    Condition,
+    missing_follow_ups,
+    visibility,
+)
+
+C = Condition
+LOGIC = checklist(
+    S("visit", "reachability", 1.0, (
+        Q("queue", "number", bands=((5, 1.0), (15, 0.5)), above=0.0),
+        Q("callback", "yes_no", condition=C("queue", at_least=15)),
+        Q("channels_used", "multi", options=(("web", 0.5), ("phone", 0.5), ("none", 0.0)), required=False),
+        Q("gate", "yes_no", unscored=True),
+        Q("when", "date"),
+        Q("at", "time", required=False),
+    )),
+    S("privacy", "privacy", 2.0, (
+        Q("identity", "yes_no", critical=True, follow_up="both"),
+        Q("screens", "scale", condition=C("identity", any_of={"yes"})),
+    ), condition=C("gate", any_of={"yes"})),
+)
+
+
+def test_a_condition_shows_a_question_only_when_met() -> None:
+    v = visibility(LOGIC, {"queue": A(20)})
+    assert v.question_shown("callback")
+    assert not visibility(LOGIC, {"queue": A(10)}).question_shown("callback")
+    assert not visibility(LOGIC, {}).question_shown("callback")  # unanswered: not met
+    assert visibility(LOGIC, {"queue": A(15)}).question_shown("callback")  # at least is inclusive
+
+
+def test_a_section_condition_hides_all_its_questions() -> None:
+    hidden = visibility(LOGIC, {"gate": NO, "identity": YES})
+    assert not hidden.section_shown("privacy")
+    assert not hidden.question_shown("identity") and not hidden.question_shown("screens")
+    shown = visibility(LOGIC, {"gate": YES, "identity": YES})
+    assert shown.section_shown("privacy") and shown.question_shown("screens")
+
+
+def test_a_condition_on_a_hidden_or_na_question_is_not_met() -> None:
+    spec = checklist(S("s", "privacy", 1.0, (
+        Q("a", "yes_no", allow_na=True),
+        Q("b", "yes_no", condition=C("a", any_of={"yes"})),
+        Q("c", "yes_no", condition=C("b", any_of={"yes", "no"})),
+        Q("d", "yes_no", channels={"phone"}),
+        Q("e", "yes_no", condition=C("d", any_of={"yes"})),
+    )))
+    # b is answered but hidden (a is no): c depends on a hidden question
+    v = visibility(spec, {"a": NO, "b": YES})
+    assert not v.question_shown("b") and not v.question_shown("c")
+    assert not visibility(spec, {"a": NA, "b": YES}).question_shown("b")
+    # d does not apply to email: e is hidden although d's stale answer meets it
+    assert not visibility(spec, {"d": YES}, "email").question_shown("e")
+    assert visibility(spec, {"d": YES}, "phone").question_shown("e")
+
+
+def test_a_condition_on_a_later_or_unknown_question_is_never_met() -> None:
+    spec = checklist(S("s", "privacy", 1.0, (
+        Q("a", "yes_no", condition=C("b", any_of={"yes"})),
+        Q("b", "yes_no"),
+        Q("c", "yes_no", condition=C("zzz", any_of={"yes"})),
+    )))
+    v = visibility(spec, {"a": YES, "b": YES, "c": YES})
+    assert not v.question_shown("a") and v.question_shown("b") and not v.question_shown("c")
+
+
+def test_condition_kinds() -> None:
+    multi = Q("m", "multi", options=(("x", 0.5), ("y", 0.5)))
+    choice = Q("c", "choice", options=(("x", 1.0), ("y", 0.0)))
+    scale = Q("s", "scale")
+    from audit_app.scoring import condition_met
+
+    assert condition_met(C("m", any_of={"y"}), multi, A(["x", "y"]))
+    assert not condition_met(C("m", any_of={"z"}), multi, A(["x"]))
+    assert condition_met(C("c", any_of={"x"}), choice, A("x"))
+    assert not condition_met(C("c", any_of={"x"}), choice, A("y"))
+    assert condition_met(C("s", at_most=2), scale, A(2)) and not condition_met(C("s", at_most=2), scale, A(3))
+    assert not condition_met(C("s", at_most=2), scale, A(True))  # a stale value of another shape
+    assert not condition_met(C("s", any_of={"2"}), scale, A(2))
+    with pytest.raises(ValueError):
+        C("s", at_most=1, at_least=0)
+    with pytest.raises(ValueError):
+        C("s")
+    with pytest.raises(ValueError):
+        Q("a", "yes_no", condition=C("a", any_of={"yes"}))
+    assert Condition.from_dict({"question": "m", "any_of": ["x"]}) == C("m", any_of={"x"})
+    assert Condition.from_dict(None) is None
+
+
+def test_hidden_questions_are_excluded_and_their_stale_answers_ignored() -> None:
+    answers = {"queue": A(3), "callback": NO, "gate": NO, "identity": A("not even a bool"), "when": A("2025-01-02")}
+    v = score_visit(LOGIC, answers)
+    scores = {q.key: q for s in v.sections for q in s.questions}
+    assert not scores["callback"].shown and scores["callback"].fraction is None
+    assert not scores["identity"].included and not scores["identity"].shown
+    assert v.sections[0].score == 100.0  # only the queue counts: the gate is unscored, the date too
+    assert v.sections[1].score is None and not v.critical_fail
+    assert v.overall == 100.0
+
+
+def test_unscored_questions_never_score_but_can_be_required() -> None:
+    assert not Q("g", "yes_no", unscored=True).scored
+    spec = checklist(S("s", "privacy", 1.0, (Q("g", "yes_no", unscored=True, critical=True), Q("x", "yes_no"))))
+    v = score_visit(spec, {"g": NO, "x": YES})
+    assert v.overall == 100.0 and not v.critical_fail and v.failed == ()
+    assert missing_required(spec, {"x": YES}) == ["g"]
+
+
+def test_multi_fraction_is_the_capped_sum() -> None:
+    q = Q("m", "multi", options=(("a", 0.5), ("b", 0.75), ("c", 0.0)))
+    assert fraction(q, A(["a"])) == 0.5
+    assert fraction(q, A(["a", "b"])) == 1.0
+    assert fraction(q, A(["c"])) == 0.0
+    for bad, code in (([], "empty_selection"), (["a", "a"], "repeated_option"), (["z"], "unknown_option"),
+                      ("a", "wrong_type"), ([1], "wrong_type")):
+        with pytest.raises(AnswerError) as exc:
+            check_answer(q, A(bad))
+        assert exc.value.code == code
+    with pytest.raises(ValueError):
+        Q("m", "multi")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "ok"),
+    [("date", "2025-02-28", True), ("date", "2025-02-30", False), ("date", "28.2.2025", False),
+     ("date", 20250228, False), ("time", "09:30", True), ("time", "23:59:59", True), ("time", "24:00", False),
+     ("time", "9:30", False), ("time", "noon", False)],
+)
+def test_date_and_time_answers(kind: str, value: object, ok: bool) -> None:
+    q = Q("d", kind)
+    assert not q.scored and q.requires_answer
+    if ok:
+        check_answer(q, A(value))
+        assert fraction(q, A(value)) is None
+    else:
+        with pytest.raises(AnswerError) as exc:
+            check_answer(q, A(value))
+        assert exc.value.code == ("not_a_date" if kind == "date" else "not_a_time")
+
+
+def test_missing_required_honours_visibility() -> None:
+    answers = {"queue": A(20), "gate": YES, "when": A("2025-01-01")}
+    assert missing_required(LOGIC, answers) == ["callback", "identity"]  # screens waits for identity
+    assert missing_required(LOGIC, {**answers, "identity": YES}) == ["callback", "screens"]
+    assert missing_required(LOGIC, {**answers, "queue": A(1), "gate": NO}) == []
+
+
+def test_follow_ups_on_failure() -> None:
+    base = {"queue": A(1), "gate": YES, "when": A("2025-01-01")}
+    assert missing_follow_ups(LOGIC, {**base, "identity": NO}) == [("identity", "comment"), ("identity", "photo")]
+    assert missing_follow_ups(LOGIC, {**base, "identity": A(False, comment="  ")}, photos={"identity": 1}) == [
+        ("identity", "comment")]
+    assert missing_follow_ups(LOGIC, {**base, "identity": A(False, comment="Asked nothing")}, photos={"identity"}) == []
+    assert missing_follow_ups(LOGIC, {**base, "identity": YES}) == []  # not failed
+    assert missing_follow_ups(LOGIC, {**base, "gate": NO, "identity": NO}) == []  # hidden
+    unscored = checklist(S("s", "privacy", 1.0, (Q("u", "yes_no", unscored=True, follow_up="comment"),)))
+    assert missing_follow_ups(unscored, {"u": NO}) == []
+
+
+def _replace_answers(spec: ChecklistSpec, answers: dict[str, Answer], key: str, answer: Answer | None):
+    out = {k: a for k, a in answers.items() if k != key}
+    if answer is not None:
+        out[key] = answer
+    return out
+
+
+@settings(deadline=None, max_examples=200)
+@given(visits(min_sections=1, logic=True), st.data())
+def test_an_answer_to_a_hidden_question_never_changes_any_score(case, data) -> None:
+    spec, answers, channel = case
+    shown = visibility(spec, answers, channel)
+    hidden = [q for q in spec.questions() if not shown.question_shown(q.key)]
+    assume(hidden)
+    target = data.draw(st.sampled_from(hidden))
+    other = data.draw(st.none() | values(target).map(Answer) | st.just(Answer(None)))
+    changed = _replace_answers(spec, answers, target.key, other)
+    # a hidden question may drive a later condition only through being shown: it is not
+    assert visibility(spec, changed, channel) == shown
+    assert score_visit(spec, changed, channel) == score_visit(spec, answers, channel)
+    assert missing_required(spec, changed, channel) == missing_required(spec, answers, channel)
+    assert missing_follow_ups(spec, changed, channel) == missing_follow_ups(spec, answers, channel)
+
+
+@settings(deadline=None, max_examples=200)
+@given(visits(min_sections=1, logic=True))
+def test_hiding_a_question_is_the_same_as_answering_it_na(case) -> None:
+    spec, answers, channel = case
+    shown = visibility(spec, answers, channel)
+    v = score_visit(spec, answers, channel)
+    # each hidden question answered N/A (allowed) instead, and shown: same scores
+    na_spec = ChecklistSpec(
+        tuple(
+            dataclasses.replace(
+                s, condition=None,
+                questions=tuple(
+                    dataclasses.replace(q, condition=None, channels=None, allow_na=True)
+                    if not shown.question_shown(q.key) else dataclasses.replace(q, condition=None, channels=None)
+                    for q in s.questions
+                ),
+            )
+            for s in spec.sections
+        ),
+        spec.critical_scope,
+    )
+    na_answers = {k: (NA if not shown.question_shown(k) else a) for k, a in answers.items()}
+    na_answers.update({q.key: NA for q in spec.questions() if not shown.question_shown(q.key)})
+    assert all(visibility(na_spec, na_answers).questions.values())
+    assert scores_of(score_visit(na_spec, na_answers)) == scores_of(v)
+
+
+@settings(deadline=None, max_examples=200)
+@given(checklists(min_sections=1, logic=True))
+def test_conditions_of_a_generated_version_only_look_back(spec) -> None:
+    """The generator draws valid versions: every condition refers to an earlier question, so the
+    order is a topological order and there is no cycle. Visibility walks that order once."""
+    seen: set[str] = set()
+    for section in spec.sections:
+        if section.condition is not None:
+            assert section.condition.question in seen
+        for question in section.questions:
+            if question.condition is not None:
+                assert question.condition.question in seen
+                assert question.condition.question != question.key
+            seen.add(question.key)
+
+
+@settings(deadline=None, max_examples=200)
+@given(visits(logic=True))
+def test_scores_with_logic_stay_in_range_and_hidden_means_excluded(case) -> None:
+    spec, answers, channel = case
+    shown = visibility(spec, answers, channel)
+    v = score_visit(spec, answers, channel)
+    for section in v.sections:
+        assert in_range(section.score)
+        for q in section.questions:
+            assert q.shown == shown.question_shown(q.key)
+            if not q.shown:
+                assert not q.included and q.fraction is None and not q.failed
+    for section in spec.sections:
+        assert shown.section_shown(section.key) == any(shown.question_shown(q.key) for q in section.questions)
+    assert in_range(v.overall)
+    assert set(missing_required(spec, answers, channel)) <= {k for k, s in shown.questions.items() if s}

@@ -23,7 +23,10 @@ KIND_FIELDS = {
     "yes_no": ("good_answer",),
     "scale": ("min", "max", "min_label", "max_label"),
     "choice": ("options",),
+    "multi": ("options",),
     "number": ("unit", "bands", "above"),
+    "date": (),
+    "time": (),
     "text": (),
     "photo": (),
 }
@@ -32,7 +35,10 @@ KIND_LABELS = {
     "yes_no": _l("Yes / no"),
     "scale": _l("Scale"),
     "choice": _l("Choice"),
+    "multi": _l("Multiple choice"),
     "number": _l("Number"),
+    "date": _l("Date"),
+    "time": _l("Time of day"),
     "text": _l("Text"),
     "photo": _l("Photo"),
 }

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TimestampMixin, db
-from ..scoring import SCORED_KINDS, ChecklistSpec, GradeBand, QuestionSpec, SectionSpec
+from ..scoring import SCORED_KINDS, ChecklistSpec, Condition, GradeBand, QuestionSpec, SectionSpec
 
 VERSION_STATUSES = ("draft", "published", "retired")
 PHOTO_MODES = ("none", "allowed", "required")
@@ -128,6 +128,8 @@ class Section(db.Model):
     dimension: Mapped[str | None] = mapped_column(String(64))
     weight: Mapped[float] = mapped_column(default=1.0)
     guidance: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: show-if on a question of an earlier section: {"question": key, "any_of" | "at_most" | "at_least": ...}
+    condition: Mapped[dict | None] = mapped_column(JSON)
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="sections")
     questions: Mapped[list[Question]] = relationship(
@@ -140,6 +142,7 @@ class Section(db.Model):
             dimension=self.dimension or "",
             weight=self.weight,
             questions=tuple(q.to_spec() for q in self.questions),
+            condition=Condition.from_dict(self.condition),
         )
 
 
@@ -147,8 +150,9 @@ class Question(db.Model):
     """One question. Kind-specific settings live in ``config``:
 
     yes_no ``good_answer`` ("yes"/"no"); scale ``min``, ``max``, ``min_label``, ``max_label``;
-    choice ``options`` [{key, label, fraction}]; number ``unit``, ``bands`` [{upto, fraction}],
-    ``above``.
+    choice and multi ``options`` [{key, label, fraction}]; number ``unit``, ``bands`` [{upto,
+    fraction}], ``above``; date and time nothing. The form logic has columns: ``condition``
+    (show-if on an earlier question), ``unscored`` and ``follow_up`` (on a failed answer).
     """
 
     __tablename__ = "questions"
@@ -170,13 +174,21 @@ class Question(db.Model):
     photo: Mapped[str] = mapped_column(String(16), default="none")
     config: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)  # designer's private note
+    condition: Mapped[dict | None] = mapped_column(JSON)  # show-if on an earlier question
+    unscored: Mapped[bool] = mapped_column(default=False, server_default=false())
+    follow_up: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[ChecklistVersion] = relationship()
 
     @property
     def scored(self) -> bool:
-        return self.kind in SCORED_KINDS
+        return self.kind in SCORED_KINDS and not self.unscored
+
+    @property
+    def requires_answer(self) -> bool:
+        """Shown and unanswered, it blocks submission (``QuestionSpec.requires_answer``)."""
+        return self.to_spec().requires_answer
 
     @property
     def is_timed(self) -> bool:
@@ -201,4 +213,7 @@ class Question(db.Model):
             options=tuple((o["key"], o["fraction"]) for o in c.get("options", [])),
             bands=tuple((b["upto"], b["fraction"]) for b in c.get("bands", [])),
             above=c.get("above", 0.0),
+            unscored=bool(self.unscored),
+            condition=Condition.from_dict(self.condition),
+            follow_up=self.follow_up or "none",
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -18,12 +20,17 @@ from .model import (
     Answer,
     AnswerError,
     ChecklistSpec,
+    Condition,
     GradeBand,
     QuestionScore,
     QuestionSpec,
     SectionScore,
+    Visibility,
     VisitScore,
 )
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
 
 NO_VALUE = "\u2013"  # en dash, shown for a missing score
 
@@ -69,9 +76,47 @@ def check_answer(question: QuestionSpec, answer: Answer) -> None:
             raise AnswerError("wrong_type", "The answer must be a number.", key)
         if not _is_finite(value):
             raise AnswerError("not_finite", "The answer must be a finite number.", key)
+    elif kind == "multi":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise AnswerError("wrong_type", "The answer must be a list of options.", key)
+        if not value:
+            raise AnswerError("empty_selection", "Choose at least one option.", key)
+        if len(set(value)) != len(value):
+            raise AnswerError("repeated_option", "An option is chosen more than once.", key)
+        known = dict(question.options)
+        if any(v not in known for v in value):
+            raise AnswerError("unknown_option", "The answer is not one of the options.", key)
+    elif kind == "date":
+        if not is_date(value):
+            raise AnswerError("not_a_date", "The answer must be a date (YYYY-MM-DD).", key)
+    elif kind == "time":
+        if not is_time(value):
+            raise AnswerError("not_a_time", "The answer must be a time of day (HH:MM).", key)
     elif kind == "text":
         if not isinstance(value, str):
             raise AnswerError("wrong_type", "The answer must be text.", key)
+
+
+def is_date(value: object) -> bool:
+    """A calendar date written ``YYYY-MM-DD`` (what a phone's date input sends)."""
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_time(value: object) -> bool:
+    """A time of day written ``HH:MM`` or ``HH:MM:SS`` (what a phone's time input sends)."""
+    if not isinstance(value, str) or not TIME_RE.match(value):
+        return False
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_finite(value: numbers.Real | Decimal) -> bool:
@@ -102,6 +147,9 @@ def fraction(question: QuestionSpec, answer: Answer | None) -> float | None:
         return (value - question.scale_min) / (question.scale_max - question.scale_min)
     if kind == "choice":
         return dict(question.options)[value]
+    if kind == "multi":
+        options = dict(question.options)
+        return min(1.0, math.fsum(options[v] for v in value))
     # number: the first band (ascending upto) with value <= upto, else `above`
     for upto, frac in question.bands:
         if value <= upto:
@@ -109,20 +157,129 @@ def fraction(question: QuestionSpec, answer: Answer | None) -> float | None:
     return question.above
 
 
+# --- conditions and visibility -------------------------------------------------------------------
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def condition_met(condition: Condition, question: QuestionSpec | None, answer: Answer | None) -> bool:
+    """Whether ``answer`` to the referenced ``question`` meets ``condition``.
+
+    The caller has already checked that the referenced question is shown. Not met: an unknown
+    question, no answer, N/A, or an answer of the wrong shape for the question's kind.
+    """
+    if question is None or answer is None or answer.na or answer.value is None:
+        return False
+    value, kind = answer.value, question.kind
+    if condition.any_of is not None:
+        if kind == "yes_no":
+            return isinstance(value, bool) and ("yes" if value else "no") in condition.any_of
+        if kind == "choice":
+            return isinstance(value, str) and value in condition.any_of
+        if kind == "multi":
+            return isinstance(value, list | tuple) and any(
+                isinstance(v, str) and v in condition.any_of for v in value
+            )
+        return False
+    if kind not in ("scale", "number"):
+        return False
+    number = _number(value)
+    if number is None:
+        return False
+    if condition.at_most is not None:
+        return number <= condition.at_most
+    return number >= condition.at_least  # type: ignore[operator]
+
+
+def visibility(spec: ChecklistSpec, answers: Mapping[str, Answer], channel: str | None = None) -> Visibility:
+    """Which sections and questions are shown on a visit to ``channel`` with ``answers``.
+
+    Walks the checklist in order. A condition refers to an earlier question: one not yet
+    walked (a later or unknown key) is not shown, so such a condition is never met. A condition
+    on a hidden, unanswered or N/A question is not met. A section whose condition is not met
+    hides all its questions; a section is shown when at least one of its questions is.
+    """
+    by_key = {q.key: q for q in spec.questions()}
+    shown_q: dict[str, bool] = {}
+
+    def met(condition: Condition | None) -> bool:
+        if condition is None:
+            return True
+        if not shown_q.get(condition.question, False):
+            return False
+        return condition_met(condition, by_key.get(condition.question), answers.get(condition.question))
+
+    shown_s: dict[str, bool] = {}
+    for section in spec.sections:
+        section_met = met(section.condition)
+        any_shown = False
+        for question in section.questions:
+            shown = section_met and question.applies_to(channel) and met(question.condition)
+            shown_q[question.key] = shown
+            any_shown = any_shown or shown
+        shown_s[section.key] = any_shown
+    return Visibility(shown_s, shown_q)
+
+
 def missing_required(
     spec: ChecklistSpec, answers: Mapping[str, Answer], channel: str | None = None
 ) -> list[str]:
-    """Keys, in checklist order, of required scored questions for ``channel`` left unanswered.
+    """Keys, in checklist order, of shown questions that need an answer and have none.
 
-    N/A counts as an answer here (whether N/A is allowed is ``check_answer``'s business).
+    A question needs one when it is ``required`` and answered with a value (``requires_answer``:
+    every kind but text and photo, scored or unscored). Hidden questions (another channel, a
+    condition not met) never do. N/A counts as an answer here (whether N/A is allowed is
+    ``check_answer``'s business).
     """
+    shown = visibility(spec, answers, channel)
     missing = []
     for question in spec.questions():
-        if not (question.required and question.scored and question.applies_to(channel)):
+        if not (question.requires_answer and shown.question_shown(question.key)):
             continue
         answer = answers.get(question.key)
         if answer is None or not answer.answered:
             missing.append(question.key)
+    return missing
+
+
+def missing_follow_ups(
+    spec: ChecklistSpec,
+    answers: Mapping[str, Answer],
+    channel: str | None = None,
+    photos: Mapping[str, int] | Collection[str] = (),
+) -> list[tuple[str, str]]:
+    """(key, "comment" | "photo") in checklist order: the follow-ups of failed answers not given.
+
+    A shown, scored question with ``follow_up`` other than "none" whose answer is failed (f = 0)
+    needs a non-blank comment ("comment", "both") and at least one photo ("photo", "both").
+    ``photos`` counts photos per question key (or is a collection of keys having one). An answer
+    that does not fit its question is not failed here (``check_answer`` refuses it elsewhere).
+    """
+    shown = visibility(spec, answers, channel)
+    counts = photos if isinstance(photos, Mapping) else {key: 1 for key in photos}
+    missing: list[tuple[str, str]] = []
+    for question in spec.questions():
+        if question.follow_up == "none" or not question.scored or not shown.question_shown(question.key):
+            continue
+        answer = answers.get(question.key)
+        try:
+            f = fraction(question, answer)
+        except AnswerError:
+            continue
+        if f != 0.0:
+            continue
+        if question.follow_up in ("comment", "both") and not (answer.comment or "").strip():  # type: ignore[union-attr]
+            missing.append((question.key, "comment"))
+        if question.follow_up in ("photo", "both") and counts.get(question.key, 0) < 1:
+            missing.append((question.key, "photo"))
     return missing
 
 
@@ -143,13 +300,15 @@ def score_visit(spec: ChecklistSpec, answers: Mapping[str, Answer], channel: str
     """Score one visit to ``channel`` (None: every question applies).
 
     ``answers`` is keyed by question key; a missing key is unanswered. Excluded from
-    numerator and denominator alike: N/A, questions not applying to the channel and
-    unanswered questions (required ones included: submission is blocked elsewhere,
+    numerator and denominator alike: N/A, hidden questions (not applying to the channel, or
+    a condition not met: see ``visibility``; their stored answers are ignored, not checked),
+    unscored questions and unanswered questions (required ones included: submission is blocked elsewhere,
     see ``missing_required``). A failed critical question makes its section 0 and
     flags the visit; with ``critical_scope == "visit"`` the overall score is 0 too
     (section and dimension scores of the other sections are left as computed).
     Raises ``AnswerError`` for an answer that does not fit its question.
     """
+    shown = visibility(spec, answers, channel)
     sections: list[SectionScore] = []
     failed: list[str] = []
     for section in spec.sections:
@@ -157,7 +316,8 @@ def score_visit(spec: ChecklistSpec, answers: Mapping[str, Answer], channel: str
         weighted: list[tuple[float, float]] = []
         section_critical = False
         for question in section.questions:
-            f = fraction(question, answers.get(question.key)) if question.applies_to(channel) else None
+            is_shown = shown.question_shown(question.key)
+            f = fraction(question, answers.get(question.key)) if is_shown else None
             included = f is not None
             is_failed = included and f == 0.0
             critical_failed = is_failed and question.critical
@@ -166,7 +326,7 @@ def score_visit(spec: ChecklistSpec, answers: Mapping[str, Answer], channel: str
             if is_failed:
                 failed.append(question.key)
             section_critical = section_critical or critical_failed
-            question_scores.append(QuestionScore(question.key, f, included, is_failed, critical_failed))
+            question_scores.append(QuestionScore(question.key, f, included, is_failed, critical_failed, is_shown))
         if not weighted:
             score = None
         elif section_critical:

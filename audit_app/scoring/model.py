@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-KINDS = ("yes_no", "scale", "choice", "number", "text", "photo")
-SCORED_KINDS = ("yes_no", "scale", "choice", "number")
+KINDS = ("yes_no", "scale", "choice", "multi", "number", "date", "time", "text", "photo")
+SCORED_KINDS = ("yes_no", "scale", "choice", "multi", "number")
+#: kinds answered with a value picked or typed: ``required`` makes such a shown question block
+#: submission until answered (free text and photo questions never block)
+ANSWER_KINDS = ("yes_no", "scale", "choice", "multi", "number", "date", "time")
+#: kinds a condition may refer to: ``equals any of`` for the first three, a bound for the last two
+CONDITION_KINDS = ("yes_no", "choice", "multi", "scale", "number")
+VALUE_CONDITION_KINDS = ("yes_no", "choice", "multi")
+BOUND_CONDITION_KINDS = ("scale", "number")
+#: what a scored question demands when its answer fails (f = 0)
+FOLLOW_UPS = ("none", "comment", "photo", "both")
 DIMENSIONS = ("reachability", "effortlessness", "empathy", "transparency", "privacy")
 CHANNELS = ("in_person", "phone", "chat", "email", "social", "web")
 CRITICAL_SCOPES = ("section", "visit")
@@ -46,6 +55,49 @@ def _check_weight(value: object, what: str) -> float:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """Show-if: the question (or section) carrying it is shown only when the earlier question
+    ``question`` is shown, answered (not N/A) and its answer meets exactly one of ``any_of`` (yes_no:
+    "yes"/"no"; choice and multi: option keys; a multi answer meets it when any chosen option is
+    in the set), ``at_most`` or ``at_least`` (scale and number)."""
+
+    question: str
+    any_of: frozenset[str] | None = None
+    at_most: float | None = None
+    at_least: float | None = None
+
+    def __post_init__(self) -> None:
+        given = [x is not None for x in (self.any_of, self.at_most, self.at_least)]
+        if sum(given) != 1:
+            raise ValueError(f"condition on {self.question!r}: give exactly one of any_of, at_most, at_least")
+        if self.any_of is not None:
+            values = frozenset(self.any_of) if not isinstance(self.any_of, str) else frozenset((self.any_of,))
+            if not values or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"condition on {self.question!r}: any_of must be a non-empty set of codes")
+            object.__setattr__(self, "any_of", values)
+        for name in ("at_most", "at_least"):
+            bound = getattr(self, name)
+            if bound is not None:
+                number = _real(bound)
+                if number is None or not math.isfinite(number):
+                    raise ValueError(f"condition on {self.question!r}: {name} must be a finite number")
+                object.__setattr__(self, name, number)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Condition | None:
+        """``{"question": key, "any_of": [...]}`` (or ``at_most`` / ``at_least``) as stored; None stays None."""
+        if not data:
+            return None
+        any_of = data.get("any_of")
+        return cls(
+            question=data["question"],
+            any_of=frozenset(any_of) if any_of is not None else None,
+            at_most=data.get("at_most"),
+            at_least=data.get("at_least"),
+        )
+
+
+@dataclass(frozen=True)
 class QuestionSpec:
     """One checklist question, as far as scoring is concerned.
 
@@ -67,6 +119,9 @@ class QuestionSpec:
     options: tuple[tuple[str, float], ...] = ()  # choice: (option key, fraction)
     bands: tuple[tuple[float, float], ...] = ()  # number: (upto, fraction), ascending upto
     above: float = 0.0  # number: fraction above every band
+    unscored: bool = False  # asked (and may drive conditions) but never scored
+    condition: Condition | None = None  # show-if on an earlier question
+    follow_up: str = "none"  # on a failed answer: "comment", "photo" or "both" must be given
 
     def __post_init__(self) -> None:
         where = f"question {self.key!r}"
@@ -85,6 +140,16 @@ class QuestionSpec:
         object.__setattr__(self, "bands", tuple(sorted(bands, key=lambda band: band[0])))
         if self.kind == "number":
             object.__setattr__(self, "above", _check_fraction(self.above, f"{where} above"))
+        if self.follow_up not in FOLLOW_UPS:
+            raise ValueError(f"{where}: follow_up must be one of {FOLLOW_UPS}")
+        if self.condition is not None and self.condition.question == self.key:
+            raise ValueError(f"{where}: a condition cannot refer to the question itself")
+        if self.kind in ("choice", "multi"):
+            keys = [key for key, _ in options]
+            if not keys:
+                raise ValueError(f"{where}: a {self.kind} question needs at least one option")
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{where}: option keys must be unique")
         if not self.scored:
             return
         object.__setattr__(self, "weight", _check_weight(self.weight, where))
@@ -95,17 +160,17 @@ class QuestionSpec:
                 raise ValueError(f"{where}: scale bounds must be integers")
             if self.scale_min >= self.scale_max:
                 raise ValueError(f"{where}: scale_min must be below scale_max")
-        if self.kind == "choice":
-            keys = [key for key, _ in options]
-            if not keys:
-                raise ValueError(f"{where}: a choice question needs at least one option")
-            if len(set(keys)) != len(keys):
-                raise ValueError(f"{where}: option keys must be unique")
 
     @property
     def scored(self) -> bool:
-        """True for the kinds that count in scores (not ``text`` or ``photo``)."""
-        return self.kind in SCORED_KINDS
+        """True for a question that counts in scores: a scored kind not marked ``unscored``."""
+        return self.kind in SCORED_KINDS and not self.unscored
+
+    @property
+    def requires_answer(self) -> bool:
+        """Whether submission waits for an answer when the question is shown: ``required`` and
+        answered with a value (every kind but ``text`` and ``photo``), scored or not."""
+        return self.required and self.kind in ANSWER_KINDS
 
     def applies_to(self, channel: str | None) -> bool:
         """Whether the question is shown and scored on a visit to ``channel`` (None = any)."""
@@ -118,6 +183,7 @@ class SectionSpec:
     dimension: str
     weight: float = 1.0
     questions: tuple[QuestionSpec, ...] = ()
+    condition: Condition | None = None  # show-if on a question of an earlier section
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _check_weight(self.weight, f"section {self.key!r}"))
@@ -165,10 +231,14 @@ class ChecklistSpec:
 
 @dataclass(frozen=True)
 class Answer:
-    """An evaluator's answer. ``value`` None and ``na`` False means unanswered."""
+    """An evaluator's answer. ``value`` None and ``na`` False means unanswered.
 
-    value: object = None  # yes_no: bool; scale: int; choice: option key; number: int/float
+    ``comment`` matters only for a follow-up on failure (``missing_follow_ups``)."""
+
+    value: object = None  # yes_no: bool; scale: int; choice: option key; number: int/float;
+    # multi: a list of option keys; date: "YYYY-MM-DD"; time: "HH:MM"
     na: bool = False
+    comment: str = ""
 
     @property
     def answered(self) -> bool:
@@ -179,7 +249,8 @@ class AnswerError(ValueError):
     """An answer that does not fit its question.
 
     ``code`` is one of "na_not_allowed", "wrong_type", "out_of_range",
-    "unknown_option", "not_finite"; ``message`` is plain English (callers
+    "unknown_option", "not_finite", "empty_selection", "repeated_option", "not_a_date",
+    "not_a_time"; ``message`` is plain English (callers
     translate by code); ``key`` is the question's key.
     """
 
@@ -191,12 +262,31 @@ class AnswerError(ValueError):
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Which sections and questions a visit shows (``visibility``): True = shown.
+
+    A question is shown when it applies to the visit's channel, its section's condition is met
+    and its own condition is met. A section is shown when its condition is met and at least one
+    of its questions is shown. Unknown keys are not shown."""
+
+    sections: Mapping[str, bool]
+    questions: Mapping[str, bool]
+
+    def section_shown(self, key: str) -> bool:
+        return bool(self.sections.get(key, False))
+
+    def question_shown(self, key: str) -> bool:
+        return bool(self.questions.get(key, False))
+
+
+@dataclass(frozen=True)
 class QuestionScore:
     key: str
     fraction: float | None  # None = excluded / not scored
     included: bool
     failed: bool  # scored, included and fraction == 0
     critical_failed: bool
+    shown: bool = True  # False: hidden by a condition or the channel (scores stored earlier: True)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -205,6 +295,7 @@ class QuestionScore:
             "included": self.included,
             "failed": self.failed,
             "critical_failed": self.critical_failed,
+            "shown": self.shown,
         }
 
 
