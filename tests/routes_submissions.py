@@ -47,4 +47,5 @@ RULES = {
     "submissions.approve": ({"admin"}, submitted_args),
     "submissions.reject": ({"admin"}, submitted_args),
     "submissions.queue": ({"admin"}, lambda w: {}),
+    "submissions.submitted": ({"evaluator"}, visit_args, OTHERS),
 }

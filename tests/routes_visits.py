@@ -57,6 +57,7 @@ RULES = {
     "visits.channel_edit": (ADMIN_ONLY, _channel),
     "visits.channel_deactivate": (ADMIN_ONLY, _channel),
     "visits.visits": (ADMIN_ONLY, no_args),
+    "visits.bulk_action": (ADMIN_ONLY, no_args),
     "visits.visit_new": (ADMIN_ONLY, no_args),
     "visits.visit_detail": (ADMIN_ONLY, _visit),
     "visits.visit_edit": (ADMIN_ONLY, _visit),

@@ -102,11 +102,11 @@ def test_admin_builds_previews_and_publishes_a_checklist(app, world, login_as):
         assert questions[3]["photo"] == "allowed" and questions[4]["channels"] is None
         reach = version.sections[0]
 
-    # the empty second section keeps it from being published, with the place named
+    # the empty second section keeps it from being published, with the place named in words
     page = _plain(b.get(f"{V}/{vid}"))
-    assert "sections[1].questions: a section needs at least one question" in page
+    assert "Section 2 needs at least one question." in page and "sections[1]" not in page
     response = b.post(f"{V}/{vid}/publish")
-    assert response.status_code == 400 and "a section needs at least one question" in _html(response)
+    assert response.status_code == 400 and "Section 2 needs at least one question." in _html(response)
 
     # reorder: move the second section up, then delete it; move the text question up
     with app.app_context():
@@ -443,8 +443,8 @@ INVALID = [
     (_channel, "sections[0].questions[0].channels[1]",
      "unknown channel: use one of in_person, phone, chat, email, social, web",
      "tuntematon kanava: käytä jotakin näistä: in_person, phone, chat, email, social, web"),
-    (_kind, "sections[0].questions[0].kind", "unknown kind: use one of yes_no, scale, choice, number, text, photo",
-     "tuntematon tyyppi: käytä jotakin näistä: yes_no, scale, choice, number, text, photo"),
+    (_kind, "sections[0].questions[0].kind", "unknown kind: use one of yes_no, scale, choice, multi, number, date, time, text, photo",
+     "tuntematon tyyppi: käytä jotakin näistä: yes_no, scale, choice, multi, number, date, time, text, photo"),
 ]
 
 
@@ -459,6 +459,19 @@ def test_validator_names_the_place_in_both_languages(app, mutate, path, english,
             assert f"{path}: {message}" in problems, problems
 
 
+def _assert_problem_in_words(page: str, path: str, message: str) -> None:
+    """The problem at ``path`` is on the page in words ("Section 2, question 1, weight: ..."), not as the
+    technical path; a required list left empty reads as a sentence ("Section 2 needs at least one option.")."""
+    assert f'data-path="{path}">' in page, (path, message)
+    shown = page.split(f'data-path="{path}">', 1)[1].split("</li>", 1)[0]
+    assert "sections[" not in shown and "questions[" not in shown, shown
+    assert shown.startswith(("Section", "Osio")), shown
+    if path.endswith((".options", ".bands", ".questions")):
+        assert "needs at least one" in shown or "tarvitsee vähintään" in shown, shown
+    else:
+        assert message in shown, (message, shown)
+
+
 @pytest.mark.parametrize("mutate,path,english,finnish", INVALID, ids=[c[0].__name__ for c in INVALID])
 def test_import_upload_reports_the_place_in_the_users_language(app, login_as, mutate, path, english, finnish):
     doc = small_doc()
@@ -469,7 +482,7 @@ def test_import_upload_reports_the_place_in_the_users_language(app, login_as, mu
         response = b.post("/admin/checklists/import", {"file": (io.BytesIO(json.dumps(doc).encode()), "x.json")},
                           content_type="multipart/form-data")
         assert response.status_code == 400
-        assert f"<code>{path}</code>: {message}" in _html(response).replace("&#39;", "'")
+        _assert_problem_in_words(_html(response).replace("&#39;", "'"), path, message)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Checklist)) == 0
 
@@ -528,7 +541,7 @@ def test_designer_forms_report_invalid_input_in_both_languages(app, login_as):
             response = b.post(url, data)
             assert response.status_code == 400, (url, data, response.status_code)
             page = _html(response).replace("&#39;", "'")
-            assert f"<code>{path}</code>: {message}" in page, (path, message)
+            _assert_problem_in_words(page, path, message)
     with app.app_context():
         assert fileformat.export_doc(db.session.get(ChecklistVersion, vid)) == before
 

@@ -417,7 +417,8 @@ def test_admin_flows_end_to_end(app, world, login_as):
                                                            AuditEvent.action == "correction"))
         assert event.user_id == world.ids["admin"] and event.field == "q4"
         assert (event.old_value, event.new_value) == ({"value": False, "na": False}, {"value": True, "na": False})
-        when = event.at.strftime("%Y-%m-%d %H:%M")
+        from babel.dates import format_date, format_time
+        when = f"{format_date(event.at, 'medium', locale='en')} {format_time(event.at, 'short', locale='en')}".replace("\u202f", " ")
     assert when in correction and "Admin" in correction                     # when, who
     assert "Was your identity verified?" in correction                       # what
     assert "No → Yes" in correction                                          # old and new value

@@ -14,7 +14,9 @@ from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import CHANNELS, KINDS
 from . import fileformat, operations, queries
+from .demo import starter_doc
 from .forms import meta_from_form, question_form_values, question_from_form, section_from_form
+from .logic import logic_data
 from .models import PHOTO_MODES, UNITS, ChecklistVersion, Question, Section, tr
 from .operations import ValidationFailed
 
@@ -94,18 +96,38 @@ def index():
 @roles("admin")
 def new():
     values, problems = {"title": {}, "description": {}, "critical_scope": "section"}, []
+    start = "blank"
     if request.method == "POST":
         values = meta_from_form(request.form)
+        start = "starter" if request.form.get("start") == "starter" else "blank"
         try:
-            version = operations.create_checklist(values["title"], values["description"])
+            if start == "starter":
+                version = _from_starter(values)
+            else:
+                version = operations.create_checklist(values["title"], values["description"])
         except ValidationFailed as exc:
             problems = exc.problems
         else:
-            flash(_("The checklist was created. Add sections and questions to its draft."), "success")
+            if start == "starter":
+                flash(_("The checklist was created from the starter checklist. Change it to fit, then publish it."),
+                      "success")
+            else:
+                flash(_("The checklist was created. Add sections and questions to its draft."), "success")
             return _back(version)
     status = 400 if problems else 200
     return render_template("checklists/meta_form.html", values=values, problems=problems, version=None,
-                           **_common()), status
+                           start=start, **_common()), status
+
+
+def _from_starter(values: dict) -> ChecklistVersion:
+    """A new checklist whose draft is a copy of the starter checklist (README: "start from the
+    starter checklist"); a title or description typed in the form replaces the starter's."""
+    doc = starter_doc()
+    for name in ("title", "description"):
+        typed = {lang: text for lang, text in (values.get(name) or {}).items() if (text or "").strip()}
+        if typed:
+            doc[name] = typed
+    return fileformat.import_doc(doc)
 
 
 @bp.route("/checklists/import", methods=["GET", "POST"])
@@ -186,10 +208,17 @@ def version_edit(version_id: int):
                            **_common()), (400 if problems else 200)
 
 
-@bp.route("/checklists/versions/<int:version_id>/publish", methods=["POST"])
+@bp.route("/checklists/versions/<int:version_id>/publish", methods=["GET", "POST"])
 @roles("admin")
 def publish(version_id: int):
+    """GET: what publishing means (it freezes the version), with a confirm button; POST: publish."""
     v = _version(version_id)
+    if request.method == "GET":
+        if not v.is_draft:
+            flash(_("This version is already published."), "info")
+            return _back(v)
+        return render_template("checklists/publish_confirm.html", version=v, problems=operations.problems_of(v),
+                               **_common())
     try:
         operations.publish_checked(v, current_user)
     except ValidationFailed as exc:
@@ -236,7 +265,7 @@ def preview(version_id: int):
         channel = CHANNELS[0]
     return render_template(
         "checklists/preview.html", version=v, channel=channel,
-        sections=queries.version_sections_for_channel(v, channel), **_common(),
+        sections=queries.version_sections_for_channel(v, channel), logic=logic_data(v, channel, {}), **_common(),
     )
 
 
@@ -274,7 +303,8 @@ def _section_form(v: ChecklistVersion, section: Section | None):
             flash(_("The section was saved."), "success")
             return _back(v, f"section-{saved.id}")
     return render_template("checklists/section_form.html", version=v, section=section, values=values,
-                           problems=problems, **_common()), (400 if problems else 200)
+                           problems=problems, earlier=queries.earlier_questions(v, section=section, of_section=True),
+                           **_common()), (400 if problems else 200)
 
 
 @bp.route("/checklists/versions/<int:version_id>/sections/<int:section_id>/delete", methods=["POST"])
@@ -332,7 +362,8 @@ def _question_form(v: ChecklistVersion, section: Section, question: Question | N
             return _back(v, f"question-{saved.id}")
     return render_template(
         "checklists/question_form.html", version=v, section=section, question=question,
-        values=question_form_values(doc), problems=problems, **_common(),
+        values=question_form_values(doc), problems=problems,
+        earlier=queries.earlier_questions(v, section=section, question=question), **_common(),
     ), (400 if problems else 200)
 
 

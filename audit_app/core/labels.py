@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from .dates import TEMPLATE_HELPERS as DATE_HELPERS
+
 CHANNEL_LABELS = {
     "in_person": _l("In person"),
     "phone": _l("Phone"),
@@ -29,6 +31,7 @@ VISIT_STATUS_LABELS = {
     "returned": _l("Returned"),
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
 }
 
 #: what an audit-trail entry records (``submissions.models.AuditEvent.action``)
@@ -39,6 +42,7 @@ TRAIL_ACTION_LABELS = {
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
     "correction": _l("Correction"),
+    "cancelled": _l("Cancelled"),
     "answer_changed": _l("Answer changed by the evaluator"),
 }
 
@@ -62,6 +66,7 @@ TEMPLATE_HELPERS: dict[str, Callable] = {
     "channel_label": channel_label,
     "visit_status_label": visit_status_label,
     "trail_action_label": trail_action_label,
+    **DATE_HELPERS,  # dates in the user's locale: day, moment, day_range
 }
 
 

@@ -124,8 +124,17 @@ def submit(visit_id: int):
             for q, what in missing
         ]
         return render_template("submissions/submit_refused.html", visit=visit, items=items, language=language), 400
-    flash(_("Thank you. The visit was submitted."), "success")
-    return redirect(url_for(".form", visit_id=visit.id))
+    return redirect(url_for(".submitted", visit_id=visit.id))
+
+
+@bp.route("/visits/<int:visit_id>/submitted")
+@roles("evaluator")
+def submitted(visit_id: int):
+    """The receipt after submitting: when, how many answers and photos went in, what happens next."""
+    visit = _own_visit(visit_id)
+    if visit.submitted_at is None:
+        return redirect(url_for(".form", visit_id=visit.id))
+    return render_template("submissions/submitted.html", visit=visit, **queries.receipt(visit))
 
 
 # --- QA review ---------------------------------------------------------------------------------
@@ -141,6 +150,7 @@ def _render_review(visit: Visit, status: int = 200, **forms):
         answers=queries.answers_by_question(visit),
         photos_by_question=queries.photos_by_question(visit),
         score=queries.score_summary(visit, language),
+        points=queries.points(visit),
         duration=queries.duration_minutes(visit),
         trail=queries.audit_trail(visit),
         return_form=forms.get("return_form") or ReturnForm(formdata=None),
@@ -237,7 +247,9 @@ def reject(visit_id: int):
 @bp.route("/admin/review")
 @roles("admin")
 def queue():
-    return render_template("submissions/queue.html", visits=queries.review_queue(), language=_language())
+    pagination = queries.review_queue(page=request.args.get("page", 1, type=int))
+    return render_template("submissions/queue.html", pagination=pagination, visits=pagination.items,
+                           language=_language())
 
 
 register_nav("submissions.queue", _l("Review"), ("admin",), 40)

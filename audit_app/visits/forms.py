@@ -168,12 +168,31 @@ class VisitFilterForm(FlaskForm):
     client_id = SelectField(_l("Client"), coerce=_int_or_zero, validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()])
     evaluator_id = SelectField(_l("Evaluator"), coerce=_int_or_zero, validate_choice=False)
+    wave_id = SelectField(_l("Wave"), coerce=_int_or_zero, validate_choice=False)
     due_from = DateField(_l("Due from"), validators=[Optional()])
     due_to = DateField(_l("Due by"), validators=[Optional()])
 
-    def __init__(self, *args, clients=(), evaluators=(), **kwargs):
+    def __init__(self, *args, clients=(), evaluators=(), waves=(), **kwargs):
         super().__init__(*args, **kwargs)
         every = [(0, _l("All"))]
         self.client_id.choices = every + [(c.id, c.name) for c in clients]
         self.status.choices = [("", _l("All"))] + status_choices()
         self.evaluator_id.choices = every + [(u.id, u.name) for u in evaluators]
+        self.wave_id.choices = every + [(w.id, w.name) for w in waves]
+
+
+class BulkForm(FlaskForm):
+    """Bulk actions on the visits selected in the visits list (``visits.bulk``)."""
+
+    visit_ids = IntListField(_l("Visits"))
+    action = SelectField(_l("With the selected visits"), choices=[
+        ("", _l("Choose an action")), ("reassign", _l("Reassign to an evaluator")),
+        ("window", _l("Change the due window")), ("cancel", _l("Cancel the visits")),
+    ], validate_choice=False)
+    evaluator_id = SelectField(_l("New evaluator"), coerce=_int_or_zero, validate_choice=False)
+    due_from = DateField(_l("New due from"), validators=[Optional()])
+    due_to = DateField(_l("New due by"), validators=[Optional()])
+
+    def __init__(self, *args, evaluators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evaluator_id.choices = [(0, _l("— choose —"))] + [(u.id, u.name) for u in evaluators]

@@ -1,7 +1,8 @@
 """Locations, the channels a client is audited on, waves and visits.
 
 Visit status: ``assigned → in_progress → submitted → (returned → submitted)* → approved``
-(released to the client) or ``rejected``. Scores are computed at submission and stored on the
+(released to the client) or ``rejected``; an admin may cancel a visit that is not submitted
+(``assigned``, ``in_progress``, ``returned`` → ``cancelled``): it is never counted anywhere. Scores are computed at submission and stored on the
 visit (overall, critical flag, the full breakdown as JSON) and per dimension in
 ``visit_dimension_scores`` so that reports aggregate in SQL without recomputing answers.
 """
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.models import TenantMixin, TimestampMixin, db
 
 CHANNELS = ("in_person", "phone", "chat", "email", "social", "web")
-STATUSES = ("assigned", "in_progress", "submitted", "returned", "approved", "rejected")
+STATUSES = ("assigned", "in_progress", "submitted", "returned", "approved", "rejected", "cancelled")
 #: statuses in which the evaluator may change answers
 EDITABLE = ("assigned", "in_progress", "returned")
 

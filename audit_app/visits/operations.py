@@ -25,12 +25,13 @@ from .queries import channel_label, status_label
 
 #: allowed status changes: from -> the statuses it may become
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "assigned": frozenset({"in_progress"}),
-    "in_progress": frozenset({"submitted"}),
+    "assigned": frozenset({"in_progress", "cancelled"}),
+    "in_progress": frozenset({"submitted", "cancelled"}),
     "submitted": frozenset({"returned", "approved", "rejected"}),
-    "returned": frozenset({"submitted"}),
+    "returned": frozenset({"submitted", "cancelled"}),
     "approved": frozenset(),
     "rejected": frozenset(),
+    "cancelled": frozenset(),  # an admin's bulk action (visits.bulk); never counted anywhere
 }
 
 

@@ -12,12 +12,12 @@ from ..accounts.models import Client, User
 from ..checklists.models import ChecklistVersion, tr
 from ..core.labels import CHANNEL_LABELS, VISIT_STATUS_LABELS, channel_label, visit_status_label  # noqa: F401
 from ..core.models import db
-from .models import CHANNELS, STATUSES, ClientChannel, Location, Visit
+from .models import CHANNELS, STATUSES, ClientChannel, Location, Visit, Wave
 
 #: the statuses an evaluator still sees in "My visits"
 OPEN_STATUSES = ("assigned", "in_progress", "submitted", "returned")
 #: visits whose work is over
-CLOSED_STATUSES = ("approved", "rejected")
+CLOSED_STATUSES = ("approved", "rejected", "cancelled")
 
 
 status_label = visit_status_label  # the operations' name for it
@@ -84,7 +84,7 @@ def active_evaluators() -> list[User]:
 def _with_relations(stmt: Select) -> Select:
     return stmt.options(
         selectinload(Visit.client), selectinload(Visit.location), selectinload(Visit.client_channel),
-        selectinload(Visit.evaluator),
+        selectinload(Visit.evaluator), selectinload(Visit.wave),
     )
 
 
@@ -93,6 +93,7 @@ def filter_visits(
     client_id: int | None = None,
     status: str | None = None,
     evaluator_id: int | None = None,
+    wave_id: int | None = None,
     due_from: date | None = None,
     due_to: date | None = None,
 ) -> Select:
@@ -106,6 +107,8 @@ def filter_visits(
         stmt = stmt.where(Visit.status == status)
     if evaluator_id:
         stmt = stmt.where(Visit.evaluator_id == evaluator_id)
+    if wave_id:
+        stmt = stmt.where(Visit.wave_id == wave_id)
     if due_from:
         stmt = stmt.where(Visit.due_to >= due_from)
     if due_to:
@@ -130,6 +133,22 @@ def visits_for_evaluator(user: User) -> list[Visit]:
         .order_by(urgency, Visit.due_to, Visit.due_from, Visit.id)
     )
     return list(db.session.scalars(_with_relations(stmt)))
+
+
+def waves(client_id: int | None = None) -> list[Wave]:
+    """Waves to filter the visits list by (one client's when chosen), newest first."""
+    stmt = select(Wave)
+    if client_id:
+        stmt = stmt.where(Wave.client_id == client_id)
+    return list(db.session.scalars(stmt.order_by(Wave.period_start.desc(), Wave.id.desc())))
+
+
+def visits_by_ids(ids) -> list[Visit]:
+    """The visits with these ids (unknown ids left out), in id order, with what the list shows."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    return list(db.session.scalars(_with_relations(select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id))))
 
 
 def wave_visit_count(wave_id: int) -> int:

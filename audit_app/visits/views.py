@@ -3,6 +3,8 @@ evaluator's "My visits"."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,8 +20,9 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
-from . import operations, queries
-from .forms import ChannelForm, ImportForm, LocationForm, VisitFilterForm, VisitForm, WaveForm
+from ..scoring import grade as grade_of
+from . import bulk, operations, queries
+from .forms import BulkForm, ChannelForm, ImportForm, LocationForm, VisitFilterForm, VisitForm, WaveForm
 from .models import ClientChannel, Location, Visit
 
 bp = Blueprint("visits", __name__)
@@ -239,26 +242,58 @@ def _visit_form(client: Client, visit: Visit | None) -> VisitForm:
     )
 
 
-@bp.route("/admin/visits")
-@roles("admin")
-def visits():
+def _visits_page(status: int = 200, bulk_form: BulkForm | None = None):
+    client_id = request.args.get("client_id", type=int)
     form = VisitFilterForm(
-        request.args, clients=account_queries.clients(), evaluators=account_queries.users(role="evaluator")
+        request.args, clients=account_queries.clients(), evaluators=account_queries.users(role="evaluator"),
+        waves=queries.waves(client_id if client_id and client_id > 0 else None),
     )
-    status = 200
     filters = {}
     if form.validate():
         filters = dict(client_id=form.client_id.data or None, status=form.status.data or None,
-                       evaluator_id=form.evaluator_id.data or None, due_from=form.due_from.data,
-                       due_to=form.due_to.data)
+                       evaluator_id=form.evaluator_id.data or None, wave_id=form.wave_id.data or None,
+                       due_from=form.due_from.data, due_to=form.due_to.data)
     else:
         status = 400
     page = request.args.get("page", 1, type=int)
     pagination = queries.visit_page(page=max(1, min(page, 100_000)), **filters)
     args = MultiDict(request.args)
     args.pop("page", None)
-    return render_template("visits/visits.html", form=form, pagination=pagination,
-                           page_args=args.to_dict(flat=True)), status
+    bulk_form = bulk_form or BulkForm(formdata=None, evaluators=queries.active_evaluators())
+    return render_template("visits/visits.html", form=form, pagination=pagination, bulk_form=bulk_form,
+                           page_args=args.to_dict(flat=True),
+                           all_args=request.args.to_dict(flat=True)), status
+
+
+@bp.route("/admin/visits")
+@roles("admin")
+def visits():
+    return _visits_page()
+
+
+@bp.route("/admin/visits/bulk", methods=["POST"])
+@roles("admin")
+def bulk_action():
+    """Reassign, change the due window of or cancel the selected visits; the list's filters ride
+    along in the query string, so the admin comes back to the same list."""
+    form = BulkForm(evaluators=queries.active_evaluators())
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return _visits_page(400, form)
+    chosen = [v for v in queries.visits_by_ids(form.visit_ids.data) if v.visible_to(current_user)]
+    try:
+        result = bulk.apply(form.action.data, chosen, evaluator=_lookup(User, form.evaluator_id.data),
+                            due_from=form.due_from.data, due_to=form.due_to.data)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return _visits_page(400, form)
+    for category, message in result.messages():
+        flash(message, category)
+    return redirect(url_for("visits.visits", **request.args.to_dict(flat=True)))
 
 
 @bp.route("/admin/visits/new", methods=["GET", "POST"])
@@ -288,8 +323,9 @@ def visit_detail(visit_id: int):
     dimension_names = {d.code: tr(d.name, language) for d in db.session.query(Dimension).all()}
     dimensions = [(dimension_names.get(s.dimension, s.dimension), s.score) for s in visit.dimension_scores]
     grade = None
-    if visit.score_data and visit.score_data.get("grade"):
-        grade = visit.checklist_version.grade_label(visit.score_data["grade"], language)
+    if visit.score_overall is not None:  # the stored score has no grade: it comes from the version's bands
+        code = grade_of(visit.score_overall, visit.checklist_version.spec_grade_bands())
+        grade = visit.checklist_version.grade_label(code, language) if code else None
     return render_template(
         "visits/visit_detail.html", visit=visit, dimensions=dimensions, grade=grade,
         version_label=queries.version_label(visit.checklist_version, language),
@@ -370,7 +406,8 @@ def wave_new():
 def my_visits():
     if not current_user.is_evaluator:
         abort(403)
-    return render_template("visits/my_visits.html", visits=queries.visits_for_evaluator(current_user))
+    return render_template("visits/my_visits.html", visits=queries.visits_for_evaluator(current_user),
+                           today=date.today())
 
 
 register_nav("visits.my_visits", _l("My visits"), ("evaluator",), 10)

@@ -145,7 +145,12 @@
     scaleDown(file).then(function (blob) {
       var item = { uid: uid, url: self.d.uploadUrl, questionId: self.d.questionId || "",
                    caption: tile.querySelector(".ev-caption").value, blob: blob, created: Date.now() };
-      tile.querySelector(".ev-preview").src = URL.createObjectURL(blob);
+      var preview = tile.querySelector(".ev-preview");
+      if (preview) {
+        // a file the browser cannot draw shows no broken image while it is judged
+        preview.onerror = function () { preview.removeAttribute("src"); preview.classList.add("ev-preview-empty"); };
+        preview.src = URL.createObjectURL(blob);
+      }
       var maxBytes = Number(self.d.maxMb || 15) * 1024 * 1024;
       if (blob.size > maxBytes) {
         self.refuse(tile, uid, self.d.msgTooLarge);
@@ -213,11 +218,25 @@
     bar.firstChild.style.width = pct + "%";
   };
 
+  // a refused photo does not exist: its message takes the thumbnail's place, the caption box goes
+  // (there is nothing to caption), and the remove button stays to clear it away
   Widget.prototype.refuse = function (tile, uid, message) {
     queueDelete(uid);
     this.setStatus(tile, message, true);
-    var bar = tile.querySelector(".ev-progress");
-    if (bar) bar.remove();
+    var status = tile.querySelector(".ev-status");
+    if (status) status.setAttribute("role", "alert");
+    ["ev-progress", "ev-caption", "ev-retry"].forEach(function (cls) {
+      var node = tile.querySelector("." + cls);
+      if (node) node.remove();
+    });
+    var label = tile.querySelector("label.visually-hidden");
+    if (label) label.remove();
+    var img = tile.querySelector(".ev-preview");
+    if (img) {
+      if (img.src && img.src.indexOf("blob:") === 0) URL.revokeObjectURL(img.src);
+      var mark = el("span", { "class": "ev-refused-mark", "aria-hidden": "true" }, "!");
+      tile.replaceChild(mark, img);
+    }
     tile.classList.add("ev-refused");
   };
 
