@@ -48,6 +48,8 @@ def section_doc(section, with_questions: bool = True) -> dict:
         "weight": _num(section.weight),
         "guidance": dict(section.guidance or {}),
     }
+    if section.condition:
+        doc["condition"] = dict(section.condition)
     if with_questions:
         doc["questions"] = [question_doc(q) for q in section.questions]
     return doc
@@ -66,6 +68,13 @@ def question_doc(question) -> dict:
         "channels": list(question.channels) if question.channels else None,
         "photo": question.photo or "none",
     }
+    # the form logic: written only when set, so files of checklists without it stay as they were
+    if question.condition:
+        doc["condition"] = dict(question.condition)
+    if question.unscored:
+        doc["unscored"] = True
+    if (question.follow_up or "none") != "none":
+        doc["follow_up"] = question.follow_up
     config = question.config or {}
     for name in KIND_FIELDS.get(question.kind, ()):
         if name in config:

@@ -44,6 +44,20 @@ def meta_from_form(form: MultiDict) -> dict:
     }
 
 
+def condition_from_form(form: MultiDict) -> dict | None:
+    """The condition picker: ``cond_question`` (empty: always shown), then for that question either
+    ``cond_any_<key>`` checkboxes (values) or ``cond_op_<key>`` (at_most / at_least) with
+    ``cond_bound_<key>``. A bound that does not parse stays text, for the validator to name."""
+    key = (form.get("cond_question") or "").strip()
+    if not key:
+        return None
+    op = form.get(f"cond_op_{key}")
+    if op is not None:
+        bound = _number(form.get(f"cond_bound_{key}"))
+        return {"question": key, "at_least" if op == "at_least" else "at_most": "" if bound is None else bound}
+    return {"question": key, "any_of": [v for v in form.getlist(f"cond_any_{key}") if v]}
+
+
 def section_from_form(form: MultiDict) -> dict:
     doc = {
         "key": (form.get("key") or "").strip(),
@@ -54,6 +68,9 @@ def section_from_form(form: MultiDict) -> dict:
     weight = _number(form.get("weight"))
     if weight is not None:
         doc["weight"] = weight
+    condition = condition_from_form(form)
+    if condition is not None:
+        doc["condition"] = condition
     return doc
 
 
@@ -74,6 +91,16 @@ def question_from_form(form: MultiDict) -> dict:
     weight = _number(form.get("weight"))
     if weight is not None:
         doc["weight"] = weight
+    condition = condition_from_form(form)
+    if condition is not None:
+        doc["condition"] = condition
+    if form.get("unscored") == "y":
+        doc["unscored"] = True
+    follow_up = form.get("follow_up", "none")
+    if follow_up != "none":
+        doc["follow_up"] = follow_up
+        if follow_up in ("photo", "both") and doc["photo"] == "none":
+            doc["photo"] = "allowed"  # a photo asked for on failure must be possible to add
     if kind == "yes_no":
         doc["good_answer"] = form.get("good_answer", "yes")
     elif kind == "scale":
@@ -84,7 +111,7 @@ def question_from_form(form: MultiDict) -> dict:
             label = _text(form, name)
             if any(label.values()):
                 doc[name] = label
-    elif kind == "choice":
+    elif kind in ("choice", "multi"):
         options = []
         for i in range(MAX_ROWS):
             key = (form.get(f"opt_key_{i}") or "").strip()
@@ -124,6 +151,9 @@ def question_form_values(doc: dict) -> dict:
         max_label=doc.get("max_label") or {},
         unit=doc.get("unit", "minutes"),
         above=doc.get("above", 0),
+        unscored=doc.get("unscored", False),
+        follow_up=doc.get("follow_up", "none"),
+        condition=doc.get("condition") or {},
     )
     values["options"] = list(doc.get("options") or []) + [{}] * EXTRA_ROWS
     values["bands"] = list(doc.get("bands") or []) + [{}] * EXTRA_ROWS

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..core.labels import labeller
+from .logic import form_logic
 from .models import tr
 
 #: the question fields each kind stores in ``Question.config`` (beside the common ones)
@@ -64,7 +65,8 @@ photo_label = labeller(PHOTO_LABELS)
 def answer_text(kind: str | None, config: Mapping | None, value, na: bool = False,
                 language: str | None = None) -> str:
     """An answer as the product shows it: "N/A", "–" when unanswered, "Yes"/"No", a choice's
-    label, a scale point with its maximum ("4 / 5"), a number with its unit ("7 minutes")."""
+    label, a multi-select's labels as a list ("Web, Phone"), a scale point with its maximum
+    ("4 / 5"), a number with its unit ("7 minutes"), a date or time in the reader's locale."""
     if na:
         return _("N/A")
     if value is None:
@@ -74,13 +76,34 @@ def answer_text(kind: str | None, config: Mapping | None, value, na: bool = Fals
     config = config or {}
     if kind == "scale":
         return f"{value} / {config.get('max', 5)}"
-    if kind == "choice":
+    if kind in ("choice", "multi"):
         language = language or str(get_locale() or "fi")
-        option = next((o for o in config.get("options", ()) if o.get("key") == value), None)
-        return (tr(option.get("label"), language) if option else "") or str(value)
+        labels = {o.get("key"): tr(o.get("label"), language) for o in config.get("options", ())}
+        if kind == "multi" and isinstance(value, list | tuple):
+            return ", ".join(labels.get(v) or str(v) for v in value) or "–"
+        return labels.get(value) or str(value)
+    if kind in ("date", "time") and isinstance(value, str):
+        return _date_or_time(kind, value, language or str(get_locale() or "fi"))
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
     if kind == "number" and config.get("unit"):
         return f"{value} {unit_label(config['unit'])}"
     return str(value)
+
+
+def _date_or_time(kind: str, value: str, language: str) -> str:
+    """A stored ``YYYY-MM-DD`` or ``HH:MM`` in the reader's locale ("2.1.2025", "Jan 2, 2025";
+    "9.30", "9:30 AM"); a value that does not read as one is shown as it is."""
+    from datetime import date, time
+
+    from babel.dates import format_date, format_time
+
+    try:
+        if kind == "date":
+            return format_date(date.fromisoformat(value), "medium", locale=language)
+        return format_time(time.fromisoformat(value), "short", locale=language)
+    except (ValueError, LookupError):
+        return value
 
 
 def trail_text(entry) -> str:
@@ -96,4 +119,5 @@ TEMPLATE_HELPERS: dict[str, Callable] = {
     "photo_label": photo_label,
     "answer_text": answer_text,
     "trail_text": trail_text,
+    "form_logic": form_logic,
 }

@@ -13,7 +13,15 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TimestampMixin, db
-from ..scoring import SCORED_KINDS, ChecklistSpec, Condition, GradeBand, QuestionSpec, SectionSpec
+from ..scoring import (
+    ANSWER_KINDS,
+    SCORED_KINDS,
+    ChecklistSpec,
+    Condition,
+    GradeBand,
+    QuestionSpec,
+    SectionSpec,
+)
 
 VERSION_STATUSES = ("draft", "published", "retired")
 PHOTO_MODES = ("none", "allowed", "required")
@@ -188,7 +196,7 @@ class Question(db.Model):
     @property
     def requires_answer(self) -> bool:
         """Shown and unanswered, it blocks submission (``QuestionSpec.requires_answer``)."""
-        return self.to_spec().requires_answer
+        return bool(self.required) and self.kind in ANSWER_KINDS
 
     @property
     def is_timed(self) -> bool:

@@ -13,7 +13,15 @@ from ..core.models import db, utcnow
 from .kinds import KIND_FIELDS
 from .models import Checklist, ChecklistVersion, Dimension, Question, Section
 from .queries import known_dimensions
-from .validation import KEY_RE, Problem, validate_doc, validate_meta, validate_question, validate_section
+from .validation import (
+    KEY_RE,
+    Problem,
+    validate_conditions_at,
+    validate_doc,
+    validate_meta,
+    validate_question,
+    validate_section,
+)
 
 
 class ValidationFailed(DomainError):
@@ -61,6 +69,7 @@ def build_version(doc: dict, checklist: Checklist | None = None) -> ChecklistVer
             dimension=s_doc.get("dimension"),
             weight=float(s_doc.get("weight", 1)),
             guidance=dict(s_doc.get("guidance") or {}),
+            condition=_condition(s_doc),
         )
         db.session.add(section)
         for q_pos, q_doc in enumerate(s_doc.get("questions", [])):
@@ -82,10 +91,40 @@ def build_version(doc: dict, checklist: Checklist | None = None) -> ChecklistVer
                     channels=list(q_doc["channels"]) if q_doc.get("channels") else None,
                     photo=q_doc.get("photo", "none"),
                     config=config,
+                    condition=_condition(q_doc),
+                    unscored=bool(q_doc.get("unscored", False)),
+                    follow_up=q_doc.get("follow_up", "none"),
                 )
             )
     db.session.flush()
     return version
+
+
+def _condition(doc: dict) -> dict | None:
+    condition = doc.get("condition")
+    return dict(condition) if condition else None
+
+
+def _doc_with(version: ChecklistVersion, path_section: int, item_doc: dict, question_index: int | None) -> dict:
+    """The version as a document with one section's fields (``question_index`` None) or one
+    question replaced or appended: the context a condition is checked in."""
+    from .fileformat import export_doc
+
+    doc = export_doc(version)
+    while len(doc["sections"]) <= path_section:
+        doc["sections"].append({"key": "", "questions": []})
+    section = doc["sections"][path_section]
+    if question_index is None:
+        section.update({k: v for k, v in item_doc.items() if k != "questions"})
+        if "condition" not in item_doc:
+            section.pop("condition", None)
+    else:
+        questions = section.setdefault("questions", [])
+        if question_index < len(questions):
+            questions[question_index] = item_doc
+        else:
+            questions.append(item_doc)
+    return doc
 
 
 def publish(version: ChecklistVersion, user=None) -> ChecklistVersion:
@@ -146,7 +185,11 @@ def save_section(version: ChecklistVersion, doc: dict, section: Section | None =
     if section is not None and section.version_id != version.id:
         raise DomainError(_("The section does not belong to this version."))
     others = {s.key for s in version.sections if s is not section}
-    _check(validate_section(doc, _section_path(version, section), known_dimensions(), others))
+    index = version.sections.index(section) if section is not None else len(version.sections)
+    problems = validate_section(doc, _section_path(version, section), known_dimensions(), others)
+    if doc.get("condition") is not None:
+        problems += validate_conditions_at(_doc_with(version, index, doc, None), f"sections[{index}]")
+    _check(problems)
     if section is None:
         section = Section(version=version, position=len(version.sections))
         db.session.add(section)
@@ -155,6 +198,7 @@ def save_section(version: ChecklistVersion, doc: dict, section: Section | None =
     section.dimension = doc["dimension"]
     section.weight = float(doc.get("weight", 1))
     section.guidance = dict(doc.get("guidance") or {})
+    section.condition = _condition(doc)
     db.session.flush()
     return section
 
@@ -200,7 +244,11 @@ def save_question(section: Section, doc: dict, question: Question | None = None)
     others = {q.key for q in version.questions() if q is not question}
     index = section.questions.index(question) if question is not None else len(section.questions)
     path = f"{_section_path(version, section)}.questions[{index}]"
-    _check(validate_question(doc, path, others))
+    problems = validate_question(doc, path, others)
+    if doc.get("condition") is not None:
+        s_index = version.sections.index(section)
+        problems += validate_conditions_at(_doc_with(version, s_index, doc, index), path)
+    _check(problems)
     if question is None:
         question = Question(section=section, version=version, position=len(section.questions))
         db.session.add(question)
@@ -216,6 +264,9 @@ def save_question(section: Section, doc: dict, question: Question | None = None)
     question.channels = list(doc["channels"]) if doc.get("channels") else None
     question.photo = doc.get("photo", "none")
     question.config = {f: doc[f] for f in KIND_FIELDS[kind] if f in doc}
+    question.condition = _condition(doc)
+    question.unscored = bool(doc.get("unscored", False))
+    question.follow_up = doc.get("follow_up", "none")
     db.session.flush()
     return question
 

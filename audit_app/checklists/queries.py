@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..core.models import db
+from ..scoring import CONDITION_KINDS
 from .models import Checklist, ChecklistVersion, Dimension, Question, Section
 
 
@@ -53,6 +54,25 @@ def version_sections_for_channel(version: ChecklistVersion, channel: str | None)
         if questions:
             pairs.append((section, questions))
     return pairs
+
+
+def earlier_questions(version: ChecklistVersion, section: Section | None = None, question: Question | None = None,
+                      of_section: bool = False) -> list[Question]:
+    """The questions a condition of ``question`` (or of ``section`` with ``of_section``) may depend
+    on: those earlier in the version's order, of a kind that can drive a condition. A new question
+    (None) comes last in its section; a new section (None) comes last in the version."""
+    out: list[Question] = []
+    for s in version.sections:
+        if of_section and section is not None and s.id == section.id:
+            break
+        for q in s.questions:
+            if question is not None and q.id == question.id:
+                return out
+            if q.kind in CONDITION_KINDS:
+                out.append(q)
+        if not of_section and section is not None and s.id == section.id:
+            break
+    return out
 
 
 def draft_of(checklist: Checklist) -> ChecklistVersion | None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from ..scoring import CHANNELS, CRITICAL_SCOPES, KINDS, SCORED_KINDS
+from ..scoring import CHANNELS, CRITICAL_SCOPES, FOLLOW_UPS, KINDS, SCORED_KINDS
+from .conditions import check_conditions
 from .kinds import KIND_FIELDS
 from .models import PHOTO_MODES, UNITS
 
@@ -37,9 +38,10 @@ MAX_SCALE_POINTS = 11
 BOUND_MAX = 1e9
 
 TOP_FIELDS = ("format", "title", "description", "critical_scope", "grade_bands", "sections")
-SECTION_FIELDS = ("key", "title", "dimension", "weight", "guidance", "questions")
+SECTION_FIELDS = ("key", "title", "dimension", "weight", "guidance", "questions", "condition")
 QUESTION_FIELDS = (
     "key", "kind", "prompt", "guidance", "weight", "required", "allow_na", "critical", "channels", "photo",
+    "condition", "unscored", "follow_up",
 )
 
 
@@ -172,6 +174,7 @@ class _Checker:
         question_keys: set = set()
         for i, section in enumerate(sections):
             self.section(section, f"sections[{i}]", section_keys, question_keys)
+        check_conditions(doc, self.add)
 
     def meta(self, doc: dict) -> None:
         self.text(doc.get("title"), "title", True, TITLE_MAX)
@@ -234,11 +237,13 @@ class _Checker:
         self.text(q.get("prompt"), f"{path}.prompt", True, PROMPT_MAX)
         self.text(q.get("guidance"), f"{path}.guidance", False, TEXT_MAX)
         self.weight(q.get("weight", 1), f"{path}.weight")
-        for flag in ("required", "allow_na", "critical"):
+        for flag in ("required", "allow_na", "critical", "unscored"):
             if flag in q:
                 self.boolean(q[flag], f"{path}.{flag}")
-        if q.get("critical") is True and known_kind and kind not in SCORED_KINDS:
+        scored = known_kind and kind in SCORED_KINDS and q.get("unscored") is not True
+        if q.get("critical") is True and known_kind and not scored:
             self.add(f"{path}.critical", _("only a scored question can be critical"))
+        self.follow_up(q, path, scored)
         channels = q.get("channels")
         if channels is not None:
             if not isinstance(channels, list):
@@ -262,10 +267,19 @@ class _Checker:
                 self.add(f"{path}.good_answer", _("must be yes or no"))
         elif kind == "scale":
             self.scale(q, path)
-        elif kind == "choice":
+        elif kind in ("choice", "multi"):
             self.choice(q, path)
         elif kind == "number":
             self.number(q, path)
+
+    def follow_up(self, q: dict, path: str, scored: bool) -> None:
+        follow_up = q.get("follow_up", "none")
+        if follow_up not in FOLLOW_UPS:
+            self.add(f"{path}.follow_up", _("must be none, comment, photo or both"))
+        elif follow_up != "none" and not scored:
+            self.add(f"{path}.follow_up", _("only a scored question can ask for more when its answer fails"))
+        elif follow_up in ("photo", "both") and q.get("photo", "none") == "none":
+            self.add(f"{path}.follow_up", _("a photo on failure needs photos allowed on the question"))
 
     def scale(self, q: dict, path: str) -> None:
         low, high = q.get("min", 1), q.get("max", 5)
@@ -282,9 +296,9 @@ class _Checker:
         self.text(q.get("max_label"), f"{path}.max_label", False, LABEL_MAX)
 
     def choice(self, q: dict, path: str) -> None:
-        options = self.items(
-            q.get("options"), f"{path}.options", MAX_OPTIONS, _("a choice question needs at least one option")
-        )
+        needed = (_("a multi-select question needs at least one option") if q.get("kind") == "multi"
+                  else _("a choice question needs at least one option"))
+        options = self.items(q.get("options"), f"{path}.options", MAX_OPTIONS, needed)
         keys: set = set()
         for i, option in enumerate(options):
             where = f"{path}.options[{i}]"
@@ -345,3 +359,12 @@ def validate_question(question: dict, path: str, other_keys=()) -> list[Problem]
     checker = _Checker(())
     checker.question(question, path, set(other_keys))
     return checker.problems
+
+
+def validate_conditions_at(doc: dict, path: str) -> list[Problem]:
+    """Condition problems of the section or question at ``path`` of the whole document ``doc`` (the
+    designer checks one condition against the version around it)."""
+    checker = _Checker(())
+    check_conditions(doc, checker.add)
+    prefix = f"{path}.condition"
+    return [p for p in checker.problems if p.path == prefix or p.path.startswith((prefix + ".", prefix + "["))]

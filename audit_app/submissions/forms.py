@@ -77,6 +77,8 @@ def parse_form_value(question, raw: str | None):
         except ValueError:
             raise DomainError(_("The answer must be a number."), field="value") from None
         return int(number) if number.is_integer() and abs(number) < 1e15 else number
+    if kind == "multi":  # option keys separated by commas: "web, phone"
+        return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
 
 

@@ -13,7 +13,15 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from ..evidence.queries import photo_counts
 from ..scoring import Answer as ScoringAnswer
-from ..scoring import AnswerError, VisitScore, check_answer, missing_required, score_visit
+from ..scoring import (
+    AnswerError,
+    VisitScore,
+    check_answer,
+    missing_follow_ups,
+    missing_required,
+    score_visit,
+    visibility,
+)
 from ..visits.models import BUILTIN_DIMENSION_COLUMNS, EDITABLE, Visit, VisitDimensionScore
 from ..visits.operations import transition
 from .models import Answer, AuditEvent
@@ -24,7 +32,8 @@ def scoring_answers(visit: Visit) -> dict[str, ScoringAnswer]:
     rows = db.session.execute(
         select(Answer, Question).join(Question, Answer.question_id == Question.id).where(Answer.visit_id == visit.id)
     ).all()
-    return {question.key: ScoringAnswer(value=answer.value, na=answer.na) for answer, question in rows}
+    return {question.key: ScoringAnswer(value=answer.value, na=answer.na, comment=answer.comment or "")
+            for answer, question in rows}
 
 
 def compute_and_store_scores(visit: Visit) -> VisitScore:
@@ -122,10 +131,15 @@ def answer_error_message(code: str, spec) -> str:
             "choice": _("The answer must be one of the options."),
             "number": _("The answer must be a number."),
             "text": _("The answer must be text."),
+            "multi": _("The answer must be a list of the options."),
         },
         "out_of_range": _("The answer must be between %(min)s and %(max)s.", min=spec.scale_min, max=spec.scale_max),
         "unknown_option": _("The answer is not one of the options."),
         "not_finite": _("The answer must be a finite number."),
+        "empty_selection": _("Choose at least one option, or clear the answer."),
+        "repeated_option": _("The same option was chosen twice."),
+        "not_a_date": _("The answer must be a date, for example 2025-03-14."),
+        "not_a_time": _("The answer must be a time of day, for example 14:30."),
     }
     message = messages.get(code, _("The answer does not fit the question."))
     if isinstance(message, dict):
@@ -278,18 +292,30 @@ def _note_change_after_return(visit: Visit, question: Question, user, before: di
 
 
 def missing_for_submission(visit: Visit) -> list[tuple[Question, str]]:
-    """What blocks submission, in checklist order: (question, "answer" | "photo")."""
+    """What blocks submission, in checklist order: (question, "answer" | "photo" | "comment" |
+    "failure_photo"). The engine decides what is shown (channel and conditions): hidden questions
+    never block, whatever answers they keep. A failed answer whose question asks for more on
+    failure needs its comment ("comment") and/or a photo ("failure_photo")."""
     version = visit.checklist_version
-    missing_keys = set(missing_required(version.to_spec(), scoring_answers(visit), visit.channel))
+    spec, answers = version.to_spec(), scoring_answers(visit)
+    shown = visibility(spec, answers, visit.channel)
+    missing_keys = set(missing_required(spec, answers, visit.channel))
     counts = dict(photo_counts(visit.id))
+    questions = version.questions()
+    by_id_counts = {q.key: counts.get(q.id, 0) for q in questions}
+    follow_ups = set(missing_follow_ups(spec, answers, visit.channel, by_id_counts))
     missing = []
-    for question in version.questions():
-        if not question.applies_to(visit.channel):
+    for question in questions:
+        if not shown.question_shown(question.key):
             continue
         if question.key in missing_keys:
             missing.append((question, "answer"))
+        if (question.key, "comment") in follow_ups:
+            missing.append((question, "comment"))
         if question.photo == "required" and counts.get(question.id, 0) < 1:
             missing.append((question, "photo"))
+        elif (question.key, "photo") in follow_ups:
+            missing.append((question, "failure_photo"))
     return missing
 
 

@@ -109,6 +109,11 @@
     var kind = b.dataset.kind;
     var inputs = valueInputs(b);
     var value = null;
+    if (kind === "multi") {  // the ticked options, in the form's order; none ticked: no answer
+      var chosen = [];
+      for (var j = 0; j < inputs.length; j++) if (inputs[j].checked) chosen.push(inputs[j].value);
+      return chosen.length ? chosen : null;
+    }
     for (var i = 0; i < inputs.length; i++) {
       var el = inputs[i];
       if (el.type === "radio" || el.type === "checkbox") {
@@ -138,7 +143,9 @@
     var inputs = valueInputs(b);
     for (var i = 0; i < inputs.length; i++) {
       var el = inputs[i];
-      if (el.type === "radio" || el.type === "checkbox") {
+      if (kind === "multi") {
+        el.checked = !w.na && Array.isArray(w.value) && w.value.indexOf(el.value) >= 0;
+      } else if (el.type === "radio" || el.type === "checkbox") {
         el.checked = !w.na && w.value !== null && convert(kind, el.value) === w.value;
       } else {
         el.value = (w.na || w.value === null || w.value === undefined) ? "" : String(w.value);
@@ -252,6 +259,8 @@
     w.answered_at = new Date().toISOString();
     w.client_id = uuid();
     writePending(w);
+    // the form logic (static/js/form-logic-page.js) shows and hides questions by the answers
+    root.dispatchEvent(new CustomEvent("sq:answer"));
     b.classList.toggle("sq-na", w.na);
     showError(b, "");
     var qid = String(w.question_id);
