@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from ..core.models import db, utcnow
+from ..scoring import Answer as ScoringAnswer
+from ..scoring import visibility
 from ..visits.models import Visit
 from . import operations
 from .models import Answer
@@ -124,6 +126,8 @@ def _answer(rng: random.Random, question, quality: float, evaluator, critical_ok
     if question.allow_na and rng.random() < SITUATIONAL.get(key, 0.0):
         return (None, True, "")
     good = critical_ok if question.critical else rng.random() < quality
+    if question.follow_up in ("photo", "both"):
+        good = True  # demo evaluators carry no camera: a failure here would need a photo
     comment = ""
     if kind == "yes_no":
         good_answer = config.get("good_answer", "yes") == "yes"
@@ -139,6 +143,17 @@ def _answer(rng: random.Random, question, quality: float, evaluator, critical_ok
             value = options[0]["key"]
         else:
             value = rng.choice(options[1:])["key"]
+    elif kind == "multi":
+        options = [o for o in config.get("options", []) if float(o.get("fraction", 0)) > 0]
+        zero = [o for o in config.get("options", []) if float(o.get("fraction", 0)) == 0]
+        if not good and zero:
+            value = [zero[0]["key"]]
+        else:
+            value = [o["key"] for o in options if rng.random() < (0.8 if good else 0.3)] or [options[0]["key"]]
+    elif kind == "time":
+        value = f"{rng.randint(9, 16):02d}:{rng.choice((0, 10, 15, 20, 30, 40, 45, 50)):02d}"
+    elif kind == "date":
+        return None
     elif kind == "number":
         value = _number(rng, key, good)
     elif kind == "text":
@@ -146,7 +161,7 @@ def _answer(rng: random.Random, question, quality: float, evaluator, critical_ok
         return (_lang(rng.choice(pool), evaluator), False, "")
     else:
         return None
-    if not good and rng.random() < 0.65:
+    if not good and (rng.random() < 0.65 or question.follow_up in ("comment", "both")):
         comment = _lang(rng.choice(FAIL_COMMENTS.get(key, GENERIC_FAIL)), evaluator)
     elif good and rng.random() < 0.06:
         comment = _lang(rng.choice(GOOD_COMMENTS), evaluator)
@@ -158,14 +173,16 @@ def _fill(visit: Visit, rng: random.Random, quality: float, at: datetime, *, fir
     critical_ok = rng.random() > (1 - quality) * CRITICAL_FAIL_SHARE
     sections = version.sections[:1] if first_section_only else version.sections
     evaluator = visit.evaluator
+    spec, so_far = version.to_spec(), {}
     for section in sections:
         for question in section.questions:
-            if question.kind == "photo" or not question.applies_to(visit.channel):
-                continue
+            if question.kind == "photo" or not visibility(spec, so_far, visit.channel).question_shown(question.key):
+                continue  # another channel, or hidden by the answers so far (the form logic)
             given = _answer(rng, question, quality, evaluator, critical_ok)
             if given is None:
                 continue
             value, na, comment = given
+            so_far[question.key] = ScoringAnswer(value=value, na=na, comment=comment)
             operations.validate_answer(visit, question, value, na)  # the demo answers real questions
             at += timedelta(seconds=rng.randint(20, 150))
             db.session.add(Answer(visit_id=visit.id, question_id=question.id, value=value, na=na, comment=comment,

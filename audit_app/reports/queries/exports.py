@@ -55,16 +55,29 @@ def export_answers(f: Filters, language: str) -> tuple[list[str], list[list]]:
         .outerjoin(Location, Location.id == Visit.location_id)
         .where(*_conditions(f)).order_by(Visit.visited_on, Visit.id, Section.position, Question.position)
     ).all()
+    hidden = _hidden_questions({r[0] for r in rows})
     header = [_("Visit"), _("Date"), _("Location"), _("Channel"), _("Section"), _("Question key"), _("Question"),
-              _("Answer"), _("Score"), _("Failed"), _("Critical"), _("Comment")]
+              _("Answer"), _("Score"), _("Failed"), _("Critical"), _("Comment"), _("Shown")]
     body = [
         [r[0], r[1], r[2] or "", channel_label(r[3]), tr(r[5], language), r[6], tr(r[7], language),
          answer_text(r[8], r[9] or {}, r[10], r[11], language),
          _round(None if r[12] is None else 100.0 * r[12]), _("Yes") if r[13] else _("No"),
-         _("Yes") if r[14] else _("No"), r[15] or ""]
+         _("Yes") if r[14] else _("No"), r[15] or "", _("No") if r[6] in hidden.get(r[0], ()) else _("Yes")]
         for r in rows
     ]
     return header, body
+
+
+def _hidden_questions(visit_ids: set[int]) -> dict[int, set[str]]:
+    """Per visit, the keys of questions its form logic hid (from the stored scores: an answer kept
+    from before its question was hidden is exported, marked not shown)."""
+    if not visit_ids:
+        return {}
+    out: dict[int, set[str]] = {}
+    for vid, data in db.session.execute(select(Visit.id, Visit.score_data).where(Visit.id.in_(visit_ids))):
+        out[vid] = {q["key"] for s in (data or {}).get("sections", ()) for q in s.get("questions", ())
+                    if q.get("shown") is False}
+    return out
 
 
 def _round(value):
