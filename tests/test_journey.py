@@ -316,9 +316,10 @@ def build_checklist(page, lang: str) -> None:
 
     # publish
     page.goto(version_url)
-    publish = page.get_by_role("button", name=TEXTS[lang]["publish"])
+    with page.expect_navigation():  # publishing asks first: it freezes the version
+        page.get_by_role("link", name=TEXTS[lang]["publish"]).click()
     with page.expect_navigation():
-        publish.click()
+        page.click("#publish-confirm")
     assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()
     assert page.locator("form[action$='/retire']").count() == 1, page.inner_text("main")
 
@@ -450,7 +451,7 @@ def _journey(j: Journey, lang: str) -> None:
     with eva.expect_navigation():
         eva.click("#sq-submit")
     assert t["submitted"] in eva.inner_text("body")
-    assert eva.locator("#read-only-note").count() == 1
+    assert eva.locator("#submitted-receipt").count() == 1  # the receipt: when, what went in, what next
 
     # 3. the admin reviews and returns the visit with a comment
     admin.goto(f"/admin/visits/{visit_id}/review")
