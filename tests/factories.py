@@ -180,3 +180,46 @@ def make_photo(visit, user, question_id=None, caption="A photo", data=None, clie
         caption=caption, client_uid=client_uid, max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
     )
     return photo
+
+
+def logic_doc() -> dict:
+    """A checklist with form logic: a condition on a number (at least), an unscored gate driving a
+    section, a multi-select, date and time questions, follow-ups on failure."""
+    t = lambda en, fi=None: {"en": en, "fi": fi or en + " (fi)"}  # noqa: E731
+    return {
+        "format": "outside-eye-checklist/1",
+        "title": t("Logic checklist", "Logiikkalista"),
+        "critical_scope": "section",
+        "sections": [
+            {"key": "reach", "title": t("Reaching us", "Tavoitettavuus"), "dimension": "reachability", "weight": 1,
+             "guidance": t("Call."),
+             "questions": [
+                 {"key": "queue", "kind": "number", "prompt": t("Minutes in the queue?"), "unit": "minutes",
+                  "bands": [{"upto": 5, "fraction": 1.0}, {"upto": 15, "fraction": 0.5}], "above": 0.0},
+                 {"key": "callback", "kind": "yes_no", "prompt": t("Were you offered a callback?"),
+                  "condition": {"question": "queue", "at_least": 10}},
+                 {"key": "ways", "kind": "multi", "prompt": t("Which ways of contact did you find?"),
+                  "required": False,
+                  "options": [{"key": "phone", "label": t("Phone", "Puhelin"), "fraction": 0.5},
+                              {"key": "chat", "label": t("Chat"), "fraction": 0.5},
+                              {"key": "none", "label": t("None", "Ei mitään"), "fraction": 0.0}]},
+                 {"key": "gate", "kind": "yes_no", "prompt": t("Did the matter involve personal data?"),
+                  "unscored": True},
+                 {"key": "day", "kind": "date", "prompt": t("Date of the visit?"), "required": False},
+                 {"key": "clock", "kind": "time", "prompt": t("Time of the visit?"), "required": False},
+                 {"key": "premises", "kind": "yes_no", "prompt": t("Were the premises tidy?"), "photo": "allowed",
+                  "follow_up": "both"},
+             ]},
+            {"key": "privacy", "title": t("Privacy", "Yksityisyys"), "dimension": "privacy", "weight": 1,
+             "condition": {"question": "gate", "any_of": ["yes"]},
+             "questions": [
+                 {"key": "identity", "kind": "yes_no", "prompt": t("Was your identity checked?"), "critical": True},
+                 {"key": "screens", "kind": "yes_no", "prompt": t("Were screens hidden?"),
+                  "follow_up": "comment"},
+             ]},
+            {"key": "empathy", "title": t("Empathy", "Empatia"), "dimension": "empathy", "weight": 1,
+             "questions": [
+                 {"key": "listening", "kind": "scale", "prompt": t("How well did they listen?")},
+             ]},
+        ],
+    }
