@@ -627,3 +627,156 @@ def test_pdf_request_falls_back_to_rendering_in_the_request_when_redis_is_down(a
     finally:
         app.config["REDIS_URL"] = ""
     assert pdf.startswith(b"%PDF")
+
+
+# --- issue 13: complete reports ---------------------------------------------------------------
+
+FREE_TEXT = "The greeting was warm, but nobody explained what happens next with my complaint."
+
+
+@pytest.fixture
+def evidence(app, data):
+    """The worked visit gets a free-text answer, a comment on a passed question and photos on a passed
+    question and on the visit as a whole; client A gets a phone visit without a location."""
+    from audit_app.accounts.models import User
+    from audit_app.extensions import db
+    from audit_app.visits.models import Visit
+
+    with app.app_context():
+        worked = db.session.get(Visit, data["worked"])
+        factories.answer(worked, "q6", FREE_TEXT)
+        factories.answer(worked, "q5", True, comment="Screens faced the wall.")
+        _photo(worked, "q5", "Screens turned away")
+        _photo(worked, None, "The branch entrance")
+        evaluator = db.session.get(User, data_evaluator(data))
+        factories.make_scored_visit(db.session.merge(world_client(data)), evaluator, channel="chat",
+                                    visited_on=TODAY - timedelta(days=4))
+        db.session.commit()
+    return data
+
+
+def data_evaluator(data):
+    from audit_app.accounts.models import User
+    from audit_app.extensions import db
+
+    return db.session.scalar(select(User.id).where(User.role == "evaluator"))
+
+
+def world_client(data):
+    from audit_app.accounts.models import Client
+    from audit_app.extensions import db
+
+    return db.session.get(Client, data["client_a"])
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_visit_report_shows_free_text_and_every_photo_in_page_and_pdf(evidence, login_as, language):
+    client = login_as("client")
+    _set_language(client, language)
+    html = client.get(f"/reports/visits/{evidence['worked']}").get_data(as_text=True)
+    captions = ("Queue by the counter", "Screens turned away", "The branch entrance")
+    for text in (FREE_TEXT, "Screens faced the wall.", *captions):
+        assert text in html, text
+    assert ("The visit as a whole" if language == "en" else "Käynti kokonaisuutena") in html
+    _, pdf = _make_pdf(client, evidence["client_a"], "visit", evidence["worked"], language)
+    flat = " ".join(_pdf_text(pdf).split())
+    assert FREE_TEXT in flat and "Screens faced the wall." in flat
+    prompt = "Anything else?" + ("" if language == "en" else " (fi)")
+    assert prompt in flat
+    for caption in captions:
+        assert caption in flat, caption
+    assert ("Mar 4, 2026" if language == "en" else "4.3.2026") in flat  # when each was taken, as the reader reads it
+    assert "No comment" not in flat and "Ei kommenttia" not in flat
+
+
+def test_visits_without_a_location_are_ranked_by_channel_not_as_a_location(app, evidence, login_as):
+    from audit_app.reports import queries
+
+    with app.test_request_context():
+        f = queries.Filters(client_id=evidence["client_a"], start=TODAY - timedelta(days=30), end=TODAY)
+        d = queries.dashboard(f, "en")
+        summary = queries.period_report("client", f, "en", "")
+        chat = queries.period_report("channel", queries.Filters(
+            client_id=evidence["client_a"], start=f.start, end=f.end, channel="chat"), "en", "Chat")
+    assert [row["name"] for row in d["locations"]] == ["Tampere branch", "Kamppi branch"]
+    assert "chat" in [c["code"] for c in d["channels"]]
+    assert all(row["id"] for row in d["locations"] + summary.locations)
+    assert "" not in [row["name"] for row in summary.heatmap] and "–" not in [row["name"] for row in summary.heatmap]
+    assert "Chat" in [row["name"] for row in summary.heatmap]
+    assert chat.locations == [] and chat.overall["n"] == 1
+    client = login_as("client")
+    _set_language(client, "en")
+    for url in ("/dashboard", f"/reports/clients/{evidence['client_a']}/summary",
+                f"/reports/clients/{evidence['client_a']}/channels/chat"):
+        html = client.get(url).get_data(as_text=True)
+        assert "No location" not in html, url
+    _, pdf = _make_pdf(client, evidence["client_a"], "channel", "chat")
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "No location" not in flat and "Locations ranked" not in flat
+    _, pdf = _make_pdf(client, evidence["client_a"], "client", "all")
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "No location" not in flat and "Chat" in flat
+
+
+def test_my_reports_name_each_report_and_files_have_readable_names(app, data, login_as):
+    from audit_app.accounts.models import Client
+    from audit_app.extensions import db
+    from audit_app.visits.models import Location
+
+    with app.app_context():
+        db.session.get(Client, data["client_a"]).name = "Pohjolan Pankki"
+        db.session.get(Location, data["loc"]).name = "Kamppi Ääkköset"
+        db.session.commit()
+    client = login_as("client")
+    start, end = TODAY - timedelta(days=30), TODAY
+    files = {}
+    for scope, ref, language in (("location", data["loc"], "en"), ("channel", "phone", "fi"),
+                                 ("client", "all", "en"), ("visit", data["worked"], "fi")):
+        _set_language(client, language)
+        response = client.post(f"/reports/clients/{data['client_a']}/pdf/{scope}/{ref}",
+                               {"start": start.isoformat(), "end": end.isoformat()})
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        name = re.fullmatch(r'attachment; filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+        files[scope] = name
+        again = client.get(f"/reports/generated/{response.headers['X-Report-Id']}/download")
+        assert again.headers["Content-Disposition"] == response.headers["Content-Disposition"]
+    iso = f"{start.isoformat()}_{end.isoformat()}"
+    assert files["location"] == f"pohjolan-pankki_location_kamppi-aakkoset-helsinki_{iso}.pdf"
+    assert files["channel"] == f"pohjolan-pankki_kanava_puhelin_{iso}.pdf"  # in the report's language
+    assert files["client"] == f"pohjolan-pankki_summary_{iso}.pdf"
+    assert files["visit"] == f"pohjolan-pankki_kaynti_kamppi-aakkoset-helsinki-paikan-paalla_{TODAY - timedelta(days=3)}.pdf"
+    for name in files.values():
+        assert name.isascii() and " " not in name
+    from babel.dates import format_interval
+
+    _set_language(client, "en")
+    html = client.get("/reports/generated").get_data(as_text=True)
+    en_period = format_interval(start, end, "yMMMd", locale="en")
+    assert f"Location report · Kamppi Ääkköset, Helsinki · {en_period}" in html
+    assert f"Channel report · Phone · {en_period}" in html
+    assert f"Client summary · {en_period}" in html
+    assert "Visit report · Kamppi Ääkköset, Helsinki · In person · " in html
+    _set_language(client, "fi")
+    html = client.get("/reports/generated").get_data(as_text=True)
+    fi_period = format_interval(start, end, "yMd", locale="fi")
+    assert f"Toimipisteraportti · Kamppi Ääkköset, Helsinki · {fi_period}" in html
+    assert f"Kanavaraportti · Puhelin · {fi_period}" in html
+    visited = TODAY - timedelta(days=3)
+    assert f"Käyntiraportti · Kamppi Ääkköset, Helsinki · Paikan päällä · {visited.day}.{visited.month}.{visited.year}" in html
+    for raw in (f"· {data['loc']}<", "· phone", f"· {data['worked']}<"):
+        assert raw not in html
+
+
+def test_pdf_titles_do_not_repeat_the_client(data, login_as):
+    from pypdf import PdfReader
+
+    _, pdf = _make_pdf(login_as("client"), data["client_a"], "client", "all")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title == "Client summary · Client A"
+    flat = " ".join(_pdf_text(pdf).split())
+    assert "Client A · Client A" not in flat and "Client summary: Client A" not in flat
+
+
+def test_csv_exports_carry_one_charset(data, login_as):
+    response = login_as("client").get(f"/reports/clients/{data['client_a']}/export/visits.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
