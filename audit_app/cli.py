@@ -4,6 +4,7 @@
     flask checklists import FILE [--publish]
     flask checklists export VERSION_ID [-o FILE]
     flask evidence cleanup [--dry-run] [--older-than-minutes N]
+    flask evidence redact [--no-wait]
     flask demo
 """
 
@@ -146,6 +147,29 @@ def evidence_cleanup_command(dry_run, older_than_minutes):
         delete_objects(storage, orphans)
     verb = "would be removed" if dry_run else "removed"
     click.echo(f"{len(orphans)} unreferenced object(s) {verb}.")
+
+
+@evidence_cli.command("redact")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Without REDIS_URL: redact here and wait (a web process's thread may be gone).")
+def evidence_redact_command(wait):
+    """Queue every photo whose faces and plates are not blurred yet (pending or failed)."""
+    from flask import current_app
+
+    from .evidence import jobs, queries
+    from .evidence.models import Photo
+    from .evidence.operations import retry_redaction
+
+    ids = queries.redaction_backlog()
+    for photo_id in ids:
+        retry_redaction(db.session.get(Photo, photo_id))
+    db.session.commit()
+    app = current_app._get_current_object()
+    for photo_id in ids:
+        jobs.submit(app, photo_id)
+    if wait:
+        jobs.drain(timeout=3600)
+    click.echo(f"{len(ids)} photo(s) queued for blurring.")
 
 
 @click.command("demo")

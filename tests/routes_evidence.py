@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit_app.core.access import PUBLIC
+from audit_app.evidence import jobs
 from audit_app.extensions import db
 from tests.factories import make_photo, make_version, make_visit
 
@@ -17,6 +18,7 @@ def _approved_photo(world) -> int:
         photo = make_photo(visit, evaluator)
         visit.status = "approved"
         db.session.commit()
+        jobs.redact(photo.id)  # blurred, so the client may see it
         return photo.id
 
     return world.once("evidence_approved_photo", build)
@@ -41,4 +43,8 @@ RULES = {
     # approved: no longer editable (409) for its evaluator
     "evidence.update": ({"evaluator"}, lambda w: {"photo_id": _approved_photo(w)}, {"other_evaluator": 404}),
     "evidence.delete": ({"evaluator"}, lambda w: {"photo_id": _approved_photo(w)}, {"other_evaluator": 404}),
+    # the review screen's redaction tools: admins only (an empty POST is a 400)
+    "evidence.redaction_status": ({"admin"}, lambda w: {"photo_id": _approved_photo(w)}),
+    "evidence.regions": ({"admin"}, lambda w: {"photo_id": _approved_photo(w)}),
+    "evidence.redaction_retry": ({"admin"}, lambda w: {"photo_id": _approved_photo(w)}),
 }

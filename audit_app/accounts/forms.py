@@ -63,6 +63,11 @@ class ClientForm(FlaskForm):
         _l("Name"), validators=[_required(), Length(max=120, message=_l("At most %(max)d characters.", max=120))]
     )
     active = BooleanField(_l("Active"), default=True)
+    redact_photos = BooleanField(
+        _l("Blur faces and licence plates in photos"), default=True,
+        description=_l("The client sees photos only after faces and licence plates are blurred. "
+                       "Turn off only if the client has its own legal basis to see them."),
+    )
     submit = SubmitField(_l("Save"))
 
 

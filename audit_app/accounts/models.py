@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +24,8 @@ class Client(TimestampMixin, TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: faces and licence plates in photos are blurred before the client sees them
+    redact_photos: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     users: Mapped[list[User]] = relationship(back_populates="client")
 

@@ -40,23 +40,25 @@ def _check_user_fields(*, email: str, role: str, client: Client | None, language
         raise DomainError(_("A user with this email address already exists."), field="email")
 
 
-def create_client(name: str) -> Client:
+def create_client(name: str, *, redact_photos: bool = True) -> Client:
     name = name.strip()
     if db.session.scalar(select(Client).where(func.lower(Client.name) == name.lower())):
         raise DomainError(_("A client with this name already exists."), field="name")
-    client = Client(name=name, active=True)
+    client = Client(name=name, active=True, redact_photos=bool(redact_photos))
     db.session.add(client)
     db.session.flush()
     return client
 
 
-def update_client(client: Client, *, name: str, active: bool) -> Client:
+def update_client(client: Client, *, name: str, active: bool, redact_photos: bool | None = None) -> Client:
     name = name.strip()
     other = db.session.scalar(select(Client).where(func.lower(Client.name) == name.lower()))
     if other is not None and other.id != client.id:
         raise DomainError(_("A client with this name already exists."), field="name")
     client.name = name
     client.active = active
+    if redact_photos is not None:
+        client.redact_photos = bool(redact_photos)
     if not active:
         for user in client.users:
             end_sessions(user)

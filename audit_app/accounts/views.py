@@ -196,9 +196,10 @@ def _client_form(client: Client | None):
     if form.validate_on_submit():
         try:
             if client is None:
-                operations.create_client(form.name.data)
+                operations.create_client(form.name.data, redact_photos=form.redact_photos.data)
             else:
-                operations.update_client(client, name=form.name.data, active=form.active.data)
+                operations.update_client(client, name=form.name.data, active=form.active.data,
+                                         redact_photos=form.redact_photos.data)
         except DomainError as exc:
             _form_error(form, exc)
         else:

@@ -44,6 +44,7 @@ TRAIL_ACTION_LABELS = {
     "correction": _l("Correction"),
     "cancelled": _l("Cancelled"),
     "answer_changed": _l("Answer changed by the evaluator"),
+    "redaction": _l("Blurred areas of a photo changed"),
 }
 
 

@@ -22,3 +22,7 @@ class CaptionForm(FlaskForm):
         csrf = False
 
     caption = StringField()
+
+
+class RetryForm(FlaskForm):
+    """Queue a photo for blurring again (the CSRF token only)."""

@@ -19,11 +19,13 @@ from ..core.models import db, utcnow
 from . import queries
 from .models import Photo
 from .processing import DEFAULT_MAX_PIXELS, process_photo
+from .redaction import KINDS, MAX_REGIONS, clamp_region, new_region
 from .storage import Storage
 
 KEY_PREFIX = "visits/"
 MAX_CAPTION = 500
 CLIENT_UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MIN_REGION = 4  # pixels of the original
 
 
 def _check_editable(visit) -> None:
@@ -65,7 +67,8 @@ def check_question(visit, question_id) -> object | None:
 
 
 def photo_keys(photo: Photo) -> list[str]:
-    return [photo.storage_key, photo.report_key, photo.thumb_key]
+    return [k for k in (photo.storage_key, photo.report_key, photo.thumb_key, photo.redacted_report_key,
+                        photo.redacted_thumb_key) if k]
 
 
 def delete_objects(storage: Storage, keys: Iterable[str]) -> None:
@@ -121,6 +124,8 @@ def add_photo(
             sha256=processed.sha256,
             captured_at=processed.captured_at,
             uploaded_by_id=user.id if user is not None else None,
+            redaction_state="pending",
+            redaction_queued_at=utcnow(),
         )
         db.session.add(photo)
         db.session.flush()
@@ -144,6 +149,65 @@ def delete_photo(photo: Photo) -> list[str]:
     db.session.delete(photo)
     db.session.flush()
     return keys
+
+
+# --- redaction: the regions an admin corrects ---------------------------------------------------
+
+
+def _clean_new_region(photo: Photo, raw) -> dict:
+    if not isinstance(raw, dict):
+        raise DomainError(_("The area to blur is not valid."), field="regions")
+    try:
+        x, y, w, h = (int(round(float(raw[k]))) for k in ("x", "y", "w", "h"))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise DomainError(_("The area to blur is not valid."), field="regions") from None
+    region = clamp_region({"x": x, "y": y, "w": w, "h": h}, photo.width, photo.height)
+    if region is None or region["w"] < MIN_REGION or region["h"] < MIN_REGION:
+        raise DomainError(_("The area to blur is too small. Draw a larger box."), field="regions")
+    kind = raw.get("kind") if raw.get("kind") in KINDS else "other"
+    return new_region(kind, region["x"], region["y"], region["w"], region["h"], "admin")
+
+
+def change_regions(photo: Photo, *, add=(), remove=()) -> dict:
+    """Add boxes an admin drew and remove boxes they judged false; the redacted versions are then made
+    again (queue the photo after the commit). Returns ``{"added": [...], "removed": [...]}``."""
+    if photo.regions is None:
+        raise DomainError(_("The photo is still being checked for faces and licence plates. Try again in a moment."),
+                          field="regions")
+    if not isinstance(add, list | tuple) or not isinstance(remove, list | tuple):
+        raise DomainError(_("The area to blur is not valid."), field="regions")
+    current = list(photo.regions)
+    remove_ids = {str(r) for r in remove}
+    known = {r["id"] for r in current}
+    if remove_ids - known:
+        raise DomainError(_("That blurred area was not found. Reload the page."), field="regions")
+    removed = [r for r in current if r["id"] in remove_ids]
+    added = [_clean_new_region(photo, raw) for raw in add]
+    kept = [r for r in current if r["id"] not in remove_ids] + added
+    if len(kept) > MAX_REGIONS:
+        raise DomainError(_("A photo can have at most %(n)d blurred areas.", n=MAX_REGIONS), field="regions")
+    if not added and not removed:
+        return {"added": [], "removed": []}
+    photo.regions = kept
+    _mark_pending(photo)
+    db.session.flush()
+    return {"added": added, "removed": removed}
+
+
+def _mark_pending(photo: Photo) -> None:
+    photo.redaction_rev = (photo.redaction_rev or 0) + 1
+    photo.redaction_state = "pending"
+    photo.redaction_attempts = 0
+    photo.redaction_error = ""
+    photo.redaction_queued_at = utcnow()
+
+
+def retry_redaction(photo: Photo) -> None:
+    """Queue a photo whose redaction failed (or seems stuck) again; queue it after the commit."""
+    if photo.redaction_state == "done":
+        return
+    _mark_pending(photo)
+    db.session.flush()
 
 
 def find_orphans(storage: Storage, older_than_minutes: int = 60) -> list[str]:

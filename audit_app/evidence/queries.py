@@ -44,9 +44,21 @@ def question_of_version(question_id: int, version_id: int) -> Question | None:
 def referenced_keys(prefix: str = "visits/") -> set[str]:
     """Every stored key a photo row refers to."""
     keys: set[str] = set()
-    for row in db.session.execute(select(Photo.storage_key, Photo.report_key, Photo.thumb_key)):
+    for row in db.session.execute(select(Photo.storage_key, Photo.report_key, Photo.thumb_key,
+                                         Photo.redacted_report_key, Photo.redacted_thumb_key)):
         keys.update(k for k in row if k and k.startswith(prefix))
     return keys
+
+
+def unredacted_count(visit_id: int) -> int:
+    """Photos of the visit whose redacted versions are not ready (pending or failed)."""
+    return db.session.scalar(select(func.count(Photo.id)).where(
+        Photo.visit_id == visit_id, Photo.redaction_state != "done")) or 0
+
+
+def redaction_backlog() -> list[int]:
+    """Ids of every photo not redacted yet (pending or failed), oldest first."""
+    return list(db.session.scalars(select(Photo.id).where(Photo.redaction_state != "done").order_by(Photo.id)))
 
 
 @dataclass

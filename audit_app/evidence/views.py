@@ -15,7 +15,7 @@ from ..core.access import get_for_client, public, roles
 from ..core.aftercommit import after_commit, after_rollback
 from ..core.errors import DomainError, render_error
 from ..visits.models import Visit
-from . import operations, queries
+from . import jobs, operations, queries
 from .forms import CaptionForm, UploadForm
 from .models import Photo
 from .processing import DEFAULT_MAX_PIXELS, TooLarge
@@ -105,7 +105,29 @@ def upload(visit_id: int):
         # the objects are written already: if the row does not commit, they go again
         keys = operations.photo_keys(photo)
         after_rollback(lambda: operations.delete_objects(storage, keys))
+        jobs.queue_after_commit(photo.id)  # faces and plates are found and blurred in the background
     return jsonify(_photo_json(photo)), 201 if created else 200
+
+
+def served_key(photo: Photo, size: str, user) -> str | None:
+    """The stored object ``user`` gets for ``size`` of ``photo``, or None (404).
+
+    Admins: everything; the report size and thumbnail are the redacted ones once they are ready
+    (the review screen's editor shows the original with its areas). The photo's own evaluator: the
+    versions they took, unblurred. Clients: only the redacted versions, and nothing until they are
+    ready, unless their organisation has turned blurring off; never the original.
+    """
+    redacted = {"report": photo.redacted_report_key, "thumb": photo.redacted_thumb_key}
+    plain = {"original": photo.storage_key, "report": photo.report_key, "thumb": photo.thumb_key}
+    if user.is_authenticated and user.is_admin:
+        return redacted[size] if size != "original" and photo.redacted else plain[size]
+    if user.is_authenticated and user.is_evaluator and photo.visit.evaluator_id == user.id:
+        return plain[size]
+    if size == "original":
+        return None
+    if not photo.visit.client.redact_photos:
+        return plain[size]
+    return redacted[size] if photo.redacted else None
 
 
 @bp.route("/photos/<int:photo_id>/<any(original, report, thumb):size>")
@@ -115,8 +137,10 @@ def photo(photo_id: int, size: str):
     photo = get_for_client(Photo, photo_id)
     if size not in SIZES:
         abort(404)
-    key = {"original": photo.storage_key, "report": photo.report_key, "thumb": photo.thumb_key}[size]
-    content_type = photo.content_type if size == "original" else "image/jpeg"
+    key = served_key(photo, size, current_user)
+    if key is None:
+        abort(404)
+    content_type = photo.content_type if key == photo.storage_key else "image/jpeg"
     storage = get_storage()
     filename = f"photo-{photo.id}-{size}.{key.rsplit('.', 1)[-1]}"
     url = storage.presigned_url(key, expires=PRESIGN_SECONDS, filename=filename)
@@ -129,9 +153,11 @@ def photo(photo_id: int, size: str):
     except ObjectMissing:
         abort(404)
     response = Response(data, mimetype=content_type)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # the same URL serves new pixels when the blurred areas change: the browser asks again each time
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["ETag"] = f'"{key.rsplit("/", 2)[-2]}-{key.rsplit("/", 1)[-1]}"'
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return response.make_conditional(request)
 
 
 @bp.route("/photos/<int:photo_id>/caption", methods=["POST"])
@@ -209,4 +235,19 @@ def evidence_template_helpers():
         "evidence_question_photos": evidence_question_photos,
         "evidence_photo_groups": evidence_photo_groups,
         "evidence_max_upload_mb": current_app.config.get("MAX_UPLOAD_MB", 15),
+        "redaction_info": redaction_info,
+        "redaction_assets": redaction_assets,
     }
+
+
+def redaction_assets() -> Markup:
+    """The review screen's redaction editor: its stylesheet and script, once per page."""
+    if g.get("_redaction_assets"):
+        return Markup("")
+    g._redaction_assets = True
+    css = url_for("static", filename="css/evidence.css")
+    js = url_for("static", filename="js/redaction.js")
+    return Markup(f'<link rel="stylesheet" href="{css}">\n<script src="{js}" defer></script>')
+
+
+from .redaction_views import redaction_info  # noqa: E402  (its routes join this blueprint)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ..checklists.models import Question
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
-from ..evidence.queries import photo_counts
+from ..evidence.queries import photo_counts, unredacted_count
+from ..evidence.signals import regions_changed
 from ..scoring import Answer as ScoringAnswer
 from ..scoring import (
     AnswerError,
@@ -385,6 +386,9 @@ def return_visit(visit: Visit, user, comment: str) -> None:
 
 def approve_visit(visit: Visit, user) -> None:
     lock_visit(visit)
+    if visit.client.redact_photos and unredacted_count(visit.id):
+        raise NotAllowed(_("Faces and licence plates are still being blurred in %(n)d photo(s) of this visit. "
+                           "The visit can be approved once every photo is blurred.", n=unredacted_count(visit.id)))
     move(visit, "approved", user, action="approved")
 
 
@@ -396,3 +400,12 @@ def reject_visit(visit: Visit, user, reason: str) -> None:
     if len(reason) > MAX_COMMENT:
         raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="reason")
     move(visit, "rejected", user, comment=reason, action="rejected")
+
+
+@regions_changed.connect
+def _record_regions_change(photo, user=None, added=(), removed=(), **_ignored) -> None:
+    """An admin's change of a photo's blurred areas, in the visit's audit trail."""
+    def describe(regions):
+        return ", ".join(f"{r['kind']} {r['w']}×{r['h']} @ {r['x']},{r['y']}" for r in regions) or None
+
+    record_event(photo.visit, user, "redaction", field=f"photo:{photo.id}", old=describe(removed), new=describe(added))

@@ -182,19 +182,32 @@ def _prompts(question_ids, language: str) -> dict[int, str]:
     return {i: tr(p, language) for i, p in rows}
 
 
-def _photo_dict(p) -> dict:
-    return {"id": p.id, "url": "storage:" + p.report_key, "caption": p.caption or "",
+def _photo_dict(p, redact: bool = True) -> dict | None:
+    """A photo as reports show it: the redacted report size (faces and plates blurred), or None
+    while that is not ready; the unblurred report size only for a client that turned blurring off."""
+    if redact:
+        if p.redaction_state != "done" or not p.redacted_report_key:
+            return None
+        key = p.redacted_report_key
+    else:
+        key = p.report_key
+    return {"id": p.id, "url": "storage:" + key, "caption": p.caption or "",
             "captured_at": p.captured_at, "width": p.width, "height": p.height}
 
 
 def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
-    """Photos of (visit, question) pairs, in one query."""
+    """Photos of (visit, question) pairs, in one query; a photo not blurred yet is left out."""
     visit_ids = {v for v, _ in pairs}
     if not visit_ids:
         return {}
     out: dict = {}
-    for p in db.session.scalars(select(Photo).where(Photo.visit_id.in_(visit_ids)).order_by(Photo.id)):
-        out.setdefault((p.visit_id, p.question_id), []).append(_photo_dict(p))
+    rows = db.session.execute(
+        select(Photo, Client.redact_photos).join(Visit, Visit.id == Photo.visit_id)
+        .join(Client, Client.id == Visit.client_id).where(Photo.visit_id.in_(visit_ids)).order_by(Photo.id))
+    for p, redact in rows:
+        photo = _photo_dict(p, redact)
+        if photo is not None:
+            out.setdefault((p.visit_id, p.question_id), []).append(photo)
     return out
 
 
