@@ -107,7 +107,7 @@ WIDEST_JS = """() => {
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
-    if (r.right > window.innerWidth + 1 && !el.closest('.table-responsive')) out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+    if (r.right > 361 && !el.closest('.table-responsive')) out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
   }
   return out.slice(0, 8);
 }"""
