@@ -2,8 +2,8 @@
 to decide the same as the engine while the evaluator (or an admin in the preview) answers.
 
 The browser's code is ``static/js/form-logic.js`` (a pure function mirroring
-``scoring.visibility``); it reads the data below from a ``<script type="application/json">`` tag,
-never from inline script (the Content-Security-Policy forbids it). The server decides what is
+``scoring.visibility``); it reads the data below as JSON from the page's ``data-form-logic``
+attribute, never from inline script (the Content-Security-Policy forbids it). The server decides what is
 required with the engine, never with the browser.
 """
 

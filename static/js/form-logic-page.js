@@ -1,8 +1,8 @@
 /* Applies the form logic (static/js/form-logic.js) to a page as the answers change, without a
  * round trip: the evaluator's form (one section a page) and the designer's preview (every section).
  *
- * The page carries the logic as data, never as script: <script type="application/json"
- * id="form-logic-data"> with {channel, sections, answers (as the server has them), pages (the
+ * The page carries the logic as data, never as script: the root's data-form-logic attribute holds
+ * JSON {channel, sections, answers (as the server has them), pages (the
  * evaluator's form only)}. The root element ([data-logic-root]) holds the questions, each wrapped in
  * an element with data-logic-question (its key), data-question-id and data-kind; the preview's
  * sections carry data-logic-section. Answers: the server's, then answers still waiting in the
@@ -12,11 +12,10 @@
 (function () {
   "use strict";
 
-  var tag = document.getElementById("form-logic-data");
   var root = document.querySelector("[data-logic-root]");
-  if (!tag || !root || !window.FormLogic) return;
+  if (!root || !root.hasAttribute("data-form-logic") || !window.FormLogic) return;
   var logic;
-  try { logic = JSON.parse(tag.textContent); } catch (e) { return; }
+  try { logic = JSON.parse(root.getAttribute("data-form-logic")); } catch (e) { return; }
   var visitId = root.getAttribute("data-visit-id");
   var PENDING = visitId ? "audit:pending:" + visitId + ":" : null;
   var keyOfId = {};
