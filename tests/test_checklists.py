@@ -272,7 +272,7 @@ def test_starter_loads_validates_previews_and_scores(app, login_as):
         demo.load(ctx)
         db.session.commit()
         version = ctx["starter_version"]
-        assert version.status == "published" and len(version.questions()) == 37
+        assert version.status == "published" and len(version.questions()) == 40
         demo.load(ctx)  # idempotent
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ChecklistVersion)) == 1
