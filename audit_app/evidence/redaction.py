@@ -7,7 +7,7 @@ whole list, so removing a region brings its pixels back and nothing is blurred t
 
 Strength: each box is widened by ``GROW`` of its size on every side, pixelated to at most
 ``BLOCKS`` blocks across its longer side (so a face keeps no feature) and then smoothed with a
-Gaussian blur of half a block. Both scale with the box: a small far-away face gets small blocks,
+Gaussian blur of one block's radius. Both scale with the box: a small far-away face gets small blocks,
 a close one large blocks.
 """
 
@@ -22,7 +22,7 @@ from PIL import Image, ImageFilter, ImageOps
 from .processing import REPORT_EDGE, THUMB_EDGE, Version, _encode, _load_strictly
 
 GROW = 0.15
-BLOCKS = 8
+BLOCKS = 5
 KINDS = ("face", "plate", "other")
 SOURCES = ("auto", "admin")
 MAX_REGIONS = 200
@@ -69,7 +69,7 @@ def blur_box(image: Image.Image, box: tuple[int, int, int, int]) -> None:
     block = max(2, max(w, h) / BLOCKS)
     small = patch.resize((max(1, round(w / block)), max(1, round(h / block))), Image.Resampling.BOX)
     patch = small.resize((w, h), Image.Resampling.NEAREST)
-    patch = patch.filter(ImageFilter.GaussianBlur(radius=max(1.0, block / 2)))
+    patch = patch.filter(ImageFilter.GaussianBlur(radius=max(1.0, block)))
     image.paste(patch, (left, top))
 
 
