@@ -4,7 +4,6 @@ visits are internal; a visit that leaves "approved" later hides every report it 
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -41,8 +40,9 @@ def _set_status(app, visit_id, status):
 def _make_pdf(browser, client_id, scope, ref) -> int:
     response = browser.post(f"/reports/clients/{client_id}/pdf/{scope}/{ref}",
                             {"start": (TODAY - timedelta(days=30)).isoformat(), "end": TODAY.isoformat()})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return int(re.search(r"/reports/generated/(\d+)", response.headers["Location"]).group(1))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]  # made in the request: the file
+    assert response.mimetype == "application/pdf"
+    return int(response.headers["X-Report-Id"])
 
 
 def _access(browser, report_id) -> dict:
