@@ -513,12 +513,8 @@ def _journey(j: Journey, lang: str) -> None:
     report_photo = client.locator("main img[src*='/photos/']").first
     client.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=report_photo.element_handle())
     assert "Secretshopper" not in client.content()
-    with client.expect_navigation():
+    with client.expect_download(timeout=60_000) as info:  # made in the request: the file in one step
         client.locator("form[action*='/pdf/location/'] button[type=submit]").click()
-    download_link = client.locator("a[href*='/reports/generated/'][href$='/download']:visible")
-    download_link.first.wait_for(timeout=60_000)
-    with client.expect_download() as info:
-        download_link.first.click()
     download = info.value
     data = Path(download.path()).read_bytes()
     (j.log.parent / f"location-report-{lang}.pdf").write_bytes(data)  # kept beside the server log to look at
