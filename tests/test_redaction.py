@@ -235,7 +235,7 @@ def approve(app, browser, visit_id):
 def test_approval_waits_for_redaction(app, login_as, visit_id, monkeypatch):
     queued = []
     monkeypatch.setattr(jobs, "submit", lambda app, photo_id: queued.append(photo_id))
-    photo_id = upload(app, login_as, visit_id)
+    upload(app, login_as, visit_id)
     set_status(app, visit_id, "submitted")
     admin = login_as("admin")
     response = approve(app, admin, visit_id)

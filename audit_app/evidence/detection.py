@@ -22,7 +22,7 @@ DETECT_EDGE = 1024
 
 #: cascade file, kind, scale step, neighbours, smallest box as a fraction of the short edge, aspect
 CASCADES = (
-    ("haarcascade_frontalface_alt2.xml", "face", 1.15, 3, 0.0, None),
+    ("haarcascade_frontalface_alt2.xml", "face", 1.1, 3, 0.0, None),
     ("haarcascade_russian_plate_number.xml", "plate", 1.1, 3, 0.0, (2.0, 6.5)),
 )
 MIN_FACE = 20
