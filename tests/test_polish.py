@@ -63,6 +63,16 @@ def test_bulk_cancel_changes_what_it_may_and_counts_the_rest(app, world, login_a
     assert "2 visits were cancelled." in page
     assert "1 visit was “Submitted” and was left as it was." in page
     assert page.count("Cancelled") >= 2
+    # each cancelling is in the visit's audit trail, by the admin who did it
+    with app.app_context():
+        from audit_app.submissions.models import AuditEvent
+
+        trail = db.session.scalars(select(AuditEvent).where(AuditEvent.visit_id == three["started"],
+                                                            AuditEvent.field == "status")).all()
+        assert [(e.action, e.old_value, e.new_value, e.user_id) for e in trail][-1] == (
+            "cancelled", "in_progress", "cancelled", world.ids["admin"])
+        assert not db.session.scalars(select(AuditEvent).where(AuditEvent.visit_id == three["submitted"],
+                                                               AuditEvent.action == "cancelled")).all()
     # a cancelled visit is off the evaluator's list and ends there
     evaluator = login_as("evaluator")
     mine = evaluator.get("/my/visits").get_data(as_text=True)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from ..core.models import db, utcnow
 from ..scoring import Answer as ScoringAnswer
 from ..scoring import visibility
+from ..visits import operations as visit_ops
 from ..visits.models import Visit
 from . import operations
 from .models import Answer
@@ -192,7 +193,7 @@ def _fill(visit: Visit, rng: random.Random, quality: float, at: datetime, *, fir
 
 def _move(visit: Visit, to: str, user, at: datetime, action: str = "status", comment: str = "") -> None:
     """A status change through the status machine, dated ``at`` with its audit-trail entry."""
-    operations.move(visit, to, user, action=action, comment=comment, at=at)
+    visit_ops.transition(visit, to, user=user, action=action, comment=comment, at=at)
 
 
 def _started_at(rng: random.Random, day: date) -> datetime:

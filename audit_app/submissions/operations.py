@@ -25,6 +25,7 @@ from ..scoring import (
 )
 from ..visits.models import BUILTIN_DIMENSION_COLUMNS, EDITABLE, Visit, VisitDimensionScore
 from ..visits.operations import transition
+from ..visits.signals import status_changed
 from .models import Answer, AuditEvent
 
 
@@ -86,16 +87,10 @@ def lock_visit(visit: Visit) -> Visit:
     ).scalar_one()  # reading the row is what refreshes ``visit``
 
 
-def move(visit: Visit, to: str, user, *, action: str = "status", comment: str = "",
-         at: datetime | None = None) -> AuditEvent:
-    """A status change through the visits' status machine (``visits.operations.transition``, which
-    sets the status and its times), with its audit-trail entry; ``at`` backdates both (demo data)."""
-    old = visit.status
-    transition(visit, to, at=at)
-    event = record_event(visit, user, action, field="status", old=old, new=to, comment=comment)
-    if at is not None:
-        event.at = at
-    return event
+@status_changed.connect
+def _status_in_trail(visit: Visit, *, old: str, new: str, user, action: str, comment: str, at: datetime) -> None:
+    """Every status change enters the visit's audit trail (the status machine sends it)."""
+    record_event(visit, user, action, field="status", old=old, new=new, comment=comment).at = at
 
 
 def start_visit(visit: Visit, user) -> bool:
@@ -106,7 +101,7 @@ def start_visit(visit: Visit, user) -> bool:
         if visit.status in EDITABLE:
             return False
         raise NotAllowed(_("This visit has been submitted; answers can no longer be changed."))
-    move(visit, "in_progress", user)
+    transition(visit, "in_progress", user=user)
     return True
 
 
@@ -336,7 +331,7 @@ def submit_visit(visit: Visit, user) -> list[tuple[Question, str]]:
         return missing
     resubmission = visit.status == "returned"
     compute_and_store_scores(visit)
-    move(visit, "submitted", user, action="resubmitted" if resubmission else "status")
+    transition(visit, "submitted", user=user, action="resubmitted" if resubmission else "status")
     return []
 
 
@@ -379,7 +374,7 @@ def return_visit(visit: Visit, user, comment: str) -> None:
         raise DomainError(_("Write a comment for the evaluator."), field="comment")
     if len(comment) > MAX_COMMENT:
         raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="comment")
-    move(visit, "returned", user, comment=comment, action="returned")
+    transition(visit, "returned", user=user, comment=comment, action="returned")
     visit.return_comment = comment
     db.session.flush()
 
@@ -389,7 +384,7 @@ def approve_visit(visit: Visit, user) -> None:
     if visit.client.redact_photos and unredacted_count(visit.id):
         raise NotAllowed(_("Faces and licence plates are still being blurred in %(n)d photo(s) of this visit. "
                            "The visit can be approved once every photo is blurred.", n=unredacted_count(visit.id)))
-    move(visit, "approved", user, action="approved")
+    transition(visit, "approved", user=user, action="approved")
 
 
 def reject_visit(visit: Visit, user, reason: str) -> None:
@@ -399,7 +394,7 @@ def reject_visit(visit: Visit, user, reason: str) -> None:
         raise DomainError(_("Give a reason for rejecting the visit."), field="reason")
     if len(reason) > MAX_COMMENT:
         raise DomainError(_("The comment is too long (at most %(max)d characters).", max=MAX_COMMENT), field="reason")
-    move(visit, "rejected", user, comment=reason, action="rejected")
+    transition(visit, "rejected", user=user, comment=reason, action="rejected")
 
 
 @regions_changed.connect

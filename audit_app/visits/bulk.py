@@ -58,7 +58,7 @@ class BulkResult:
 
 
 def apply(action: str, visits: list[Visit], *, evaluator: User | None = None,
-          due_from: date | None = None, due_to: date | None = None) -> BulkResult:
+          due_from: date | None = None, due_to: date | None = None, user: User | None = None) -> BulkResult:
     """Apply ``action`` to each of ``visits`` whose status allows it; raises ``DomainError`` (400,
     nothing changed) for a missing choice, an evaluator who is not active or a window that ends
     before it starts."""
@@ -82,7 +82,7 @@ def apply(action: str, visits: list[Visit], *, evaluator: User | None = None,
         elif action == "window":
             visit.due_from, visit.due_to = due_from, due_to
         else:
-            transition(visit, "cancelled")
+            transition(visit, "cancelled", user=user, action="cancelled")
         result.changed.append(visit)
     db.session.flush()
     return result

@@ -20,6 +20,7 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from .models import CHANNELS, ClientChannel, Location, Visit, Wave
 from .queries import channel_label, status_label
+from .signals import status_changed
 
 # --- the status machine ---------------------------------------------------------------------
 
@@ -52,9 +53,11 @@ def check_transition(visit: Visit, to: str) -> None:
         )
 
 
-def transition(visit: Visit, to: str, *, at: datetime | None = None) -> Visit:
+def transition(visit: Visit, to: str, *, user=None, action: str = "status", comment: str = "",
+               at: datetime | None = None) -> Visit:
     """Check and apply a status change with its timestamps: the only place a visit's status and
-    their times change. The caller writes the audit trail. ``at`` backdates it (the demo data).
+    their times change. ``status_changed`` is sent so that the change enters the visit's audit
+    trail (``user`` made it; ``action`` and ``comment`` describe it). ``at`` backdates it (demo data).
 
     ``in_progress`` records the start time and the visit day (the first time only);
     ``submitted`` the submission time; ``returned``/``approved``/``rejected`` the review time;
@@ -71,8 +74,9 @@ def transition(visit: Visit, to: str, *, at: datetime | None = None) -> Visit:
         visit.reviewed_at = now
     if to == "approved":
         visit.approved_at = now
-    visit.status = to
+    old, visit.status = visit.status, to
     db.session.flush()
+    status_changed.send(visit, old=old, new=to, user=user, action=action, comment=comment, at=now)
     return visit
 
 

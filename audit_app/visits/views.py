@@ -286,7 +286,7 @@ def bulk_action():
         return _visits_page(400, form)
     chosen = [v for v in queries.visits_by_ids(form.visit_ids.data) if v.visible_to(current_user)]
     try:
-        result = bulk.apply(form.action.data, chosen, evaluator=_lookup(User, form.evaluator_id.data),
+        result = bulk.apply(form.action.data, chosen, user=current_user, evaluator=_lookup(User, form.evaluator_id.data),
                             due_from=form.due_from.data, due_to=form.due_to.data)
     except DomainError as exc:
         flash(exc.message, "danger")
