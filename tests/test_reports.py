@@ -39,7 +39,8 @@ def _photo(visit, question_key, caption):
     get_storage().put(key, data, "image/png")
     photo = Photo(visit_id=visit.id, question_id=question.id if question else None, client_uid=key, caption=caption,
                   storage_key=key, report_key=key, thumb_key=key, content_type="image/png", size_bytes=len(data),
-                  width=640, height=480, sha256="0" * 64, captured_at=datetime(2026, 3, 4, 10, 15))
+                  width=640, height=480, sha256="0" * 64, captured_at=datetime(2026, 3, 4, 10, 15),
+                  redaction_state="done", redacted_report_key=key, redacted_thumb_key=key)  # blurred: reports show it
     db.session.add(photo)
     db.session.flush()
     return photo

@@ -44,7 +44,8 @@ def _photo(visit, question_id, caption, colour=(31, 95, 139)):
     get_storage().put(key, data, "image/png")
     photo = Photo(visit_id=visit.id, question_id=question_id, client_uid=key[-60:], caption=caption,
                   storage_key=key, report_key=key, thumb_key=key, content_type="image/png", size_bytes=len(data),
-                  width=800, height=600, sha256="0" * 64, captured_at=datetime(2026, 11, 24, 14, 5))
+                  width=800, height=600, sha256="0" * 64, captured_at=datetime(2026, 11, 24, 14, 5),
+                  redaction_state="done", redacted_report_key=key, redacted_thumb_key=key)  # blurred: reports show it
     db.session.add(photo)
     db.session.flush()
     return photo
