@@ -102,7 +102,7 @@ def test_evaluator_uploads_a_photo_to_a_question(app, login_as, ids):
     photo = photo_row(app, body["id"])
     assert photo.question_id == ids["q5"] and photo.visit_id == ids["visit"]
     assert (photo.width, photo.height) == (40, 80) and photo.content_type == "image/jpeg"
-    assert photo.captured_at.isoformat() == "2025-03-14T09:26:53"
+    assert photo.captured_at.isoformat() == "2025-03-14T07:26:53"  # 09:26:53 in Helsinki (no offset), in UTC
     assert photo.storage_key.startswith(f"visits/{ids['visit']}/") and photo.storage_key.endswith("/original.jpg")
     with app.app_context():
         storage = get_storage()

@@ -15,6 +15,7 @@ class UploadForm(FlaskForm):
     question_id = StringField()
     caption = StringField()
     client_uid = StringField()
+    captured_at = StringField()  # read by the browser from the original before scaling (ISO 8601)
 
 
 class CaptionForm(FlaskForm):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
@@ -18,7 +18,7 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from . import queries
 from .models import Photo
-from .processing import DEFAULT_MAX_PIXELS, process_photo
+from .processing import DEFAULT_CAPTURE_ZONE, DEFAULT_MAX_PIXELS, process_photo
 from .redaction import KINDS, MAX_REGIONS, clamp_region, new_region
 from .storage import Storage
 
@@ -82,11 +82,14 @@ def delete_objects(storage: Storage, keys: Iterable[str]) -> None:
 def add_photo(
     visit, *, data: bytes, storage: Storage, user, question_id=None, caption: str = "",
     client_uid: str | None = None, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+    captured_at: datetime | None = None, capture_zone: str = DEFAULT_CAPTURE_ZONE,
 ) -> tuple[Photo, bool]:
     """Store a photo for ``visit``. Returns ``(photo, created)``; a retried upload returns the first.
 
     The objects are written first, then the row is flushed; if the flush fails the objects are
     removed again. If the caller's commit fails it must call ``delete_objects(photo_keys(photo))``.
+    ``captured_at``: the capture time the browser read from the original before scaling it (naive
+    UTC); the time read from the file itself wins when the file still carries one.
     """
     _check_editable(visit)
     client_uid = clean_client_uid(client_uid)
@@ -95,7 +98,7 @@ def add_photo(
         return existing, False
     question = check_question(visit, question_id)
     caption = _clean_caption(caption)
-    processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels, capture_zone=capture_zone)
 
     base = f"{KEY_PREFIX}{visit.id}/{uuid.uuid4().hex}/"
     versions = {
@@ -122,7 +125,7 @@ def add_photo(
             width=processed.original.width,
             height=processed.original.height,
             sha256=processed.sha256,
-            captured_at=processed.captured_at,
+            captured_at=processed.captured_at or captured_at,
             uploaded_by_id=user.id if user is not None else None,
             redaction_state="pending",
             redaction_queued_at=utcnow(),

@@ -7,7 +7,7 @@ What happens to an upload, in order:
 2. The pixel size is read from the header and checked against the limit *before* the pixels
    are decoded (decompression bombs); Pillow's own bomb guard is set to the same limit.
 3. The whole image is decoded (a truncated file fails here), the EXIF orientation applied,
-   and the capture time (EXIF DateTimeOriginal, else DateTime) read.
+   and the capture time (EXIF DateTimeOriginal with OffsetTimeOriginal, else DateTime) read, in UTC.
 4. Everything is re-encoded from bare pixels, so no metadata survives (EXIF, GPS, XMP, ICC,
    text chunks). CMYK and other modes become RGB.
 5. Stored versions: the cleaned original (PNG when the upload was a PNG, so transparency and
@@ -22,7 +22,8 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -38,6 +39,10 @@ JPEG_QUALITY = 88
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 36867
 DATETIME = 306
+OFFSET_TIME_ORIGINAL = 36881
+OFFSET_TIME = 36880
+#: a capture time written without its offset is the camera's local time: read in this zone
+DEFAULT_CAPTURE_ZONE = "Europe/Helsinki"
 
 
 class TooLarge(DomainError):
@@ -105,20 +110,56 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return image
 
 
-def _captured_at(image: Image.Image) -> datetime | None:
-    try:
-        exif = image.getexif()
-        raw = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) or exif.get(DATETIME)
-    except Exception:  # broken EXIF must not refuse a good photo
-        return None
+def _text(raw) -> str | None:
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", "ignore")
-    if not isinstance(raw, str):
+    return raw.strip("\x00 ") if isinstance(raw, str) else None
+
+
+def parse_offset(text: str | None) -> timedelta | None:
+    """``+03:00`` / ``-05:30`` as a timedelta; None when absent or not of that form."""
+    if not text or len(text) != 6 or text[0] not in "+-" or text[3] != ":":
         return None
     try:
-        return datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+        hours, minutes = int(text[1:3]), int(text[4:6])
     except ValueError:
         return None
+    if hours > 14 or minutes > 59:
+        return None
+    sign = 1 if text[0] == "+" else -1
+    return sign * timedelta(hours=hours, minutes=minutes)
+
+
+def exif_time_to_utc(stamp: str | None, offset: str | None, zone: str = DEFAULT_CAPTURE_ZONE) -> datetime | None:
+    """An EXIF ``YYYY:MM:DD HH:MM:SS`` with its offset (``OffsetTimeOriginal``) as naive UTC; without an
+    offset the time is read in ``zone`` (the camera's clock is local time)."""
+    if not stamp:
+        return None
+    try:
+        local = datetime.strptime(stamp[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    delta = parse_offset(offset)
+    if delta is not None:
+        return local - delta
+    try:
+        return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+    except (KeyError, ValueError):
+        return local
+
+
+def _captured_at(image: Image.Image, zone: str = DEFAULT_CAPTURE_ZONE) -> datetime | None:
+    """The capture time (EXIF DateTimeOriginal with OffsetTimeOriginal, else DateTime with OffsetTime) in
+    naive UTC, read from the original before anything is scaled or stripped."""
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(EXIF_IFD)
+        stamp, offset = _text(sub.get(DATETIME_ORIGINAL)), _text(sub.get(OFFSET_TIME_ORIGINAL))
+        if not stamp:
+            stamp, offset = _text(exif.get(DATETIME)), _text(sub.get(OFFSET_TIME))
+    except Exception:  # broken EXIF must not refuse a good photo
+        return None
+    return exif_time_to_utc(stamp, offset, zone)
 
 
 def _bare(image: Image.Image, keep_alpha: bool) -> Image.Image:
@@ -170,7 +211,8 @@ def _load_strictly(image: Image.Image) -> None:
         ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
-def process_photo(data: bytes, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> ProcessedPhoto:
+def process_photo(data: bytes, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  capture_zone: str = DEFAULT_CAPTURE_ZONE) -> ProcessedPhoto:
     """Check and clean an uploaded photo; ``DomainError`` (400) or ``TooLarge`` (413) when refused."""
     check_size(len(data), max_bytes)
     image = _open(data, max_pixels)
@@ -183,7 +225,7 @@ def process_photo(data: bytes, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             _load_strictly(image)  # a truncated or corrupt file fails here
-        captured_at = _captured_at(image)
+        captured_at = _captured_at(image, capture_zone)
         upright = ImageOps.exif_transpose(image)
     except DomainError:
         raise

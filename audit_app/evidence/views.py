@@ -17,8 +17,9 @@ from ..core.errors import DomainError, render_error
 from ..visits.models import Visit
 from . import jobs, operations, queries
 from .forms import CaptionForm, UploadForm
+from .integrity import parse_browser_time, window_flag
 from .models import Photo
-from .processing import DEFAULT_MAX_PIXELS, TooLarge
+from .processing import DEFAULT_CAPTURE_ZONE, DEFAULT_MAX_PIXELS, TooLarge
 from .storage import ObjectMissing, StorageUnavailable, get_storage
 
 bp = Blueprint("evidence", __name__)
@@ -94,6 +95,8 @@ def upload(visit_id: int):
             visit, data=data, storage=storage, user=current_user, question_id=form.question_id.data,
             caption=form.caption.data, client_uid=form.client_uid.data, max_bytes=limit,
             max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS)),
+            captured_at=parse_browser_time(form.captured_at.data),
+            capture_zone=current_app.config.get("CAPTURE_TIMEZONE", DEFAULT_CAPTURE_ZONE),
         )
     except IntegrityError:
         # The same upload arrived twice at once and the other request is storing it. A 503 rolls
@@ -189,7 +192,9 @@ def evidence_assets() -> Markup:
     g._evidence_assets = True
     css = url_for("static", filename="css/evidence.css")
     js = url_for("static", filename="js/evidence.js")
-    return Markup(f'<link rel="stylesheet" href="{css}">\n<script src="{js}" defer></script>')
+    capture = url_for("static", filename="js/offline-capture.js")  # read before scaling (issue 15)
+    return Markup(f'<link rel="stylesheet" href="{css}">\n<script src="{capture}" defer></script>\n'
+                  f'<script src="{js}" defer></script>')
 
 
 def evidence_question_photos(visit, question=None) -> list[Photo]:
@@ -236,8 +241,15 @@ def evidence_template_helpers():
         "evidence_photo_groups": evidence_photo_groups,
         "evidence_max_upload_mb": current_app.config.get("MAX_UPLOAD_MB", 15),
         "redaction_info": redaction_info,
+        "capture_flag": capture_flag,
         "redaction_assets": redaction_assets,
     }
+
+
+def capture_flag(photo: Photo) -> dict:
+    """Whether ``photo`` was taken in its visit's window, in words (the review screen)."""
+    visit = photo.visit
+    return window_flag(photo.captured_at, visit.started_at, visit.submitted_at)
 
 
 def redaction_assets() -> Markup:

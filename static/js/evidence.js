@@ -142,9 +142,15 @@
     var uid = newUid();
     var tile = this.pendingTile(uid, null, "");
     this.setStatus(tile, this.d.msgUploading);
-    scaleDown(file).then(function (blob) {
+    // the capture time is read from the original before scaling drops it (static/js/offline-capture.js)
+    var reading = window.CaptureTime ? window.CaptureTime.read(file) : Promise.resolve(null);
+    reading.then(function (capturedAt) {
+      return scaleDown(file).then(function (blob) { return { blob: blob, capturedAt: capturedAt }; });
+    }).then(function (scaled) {
+      var blob = scaled.blob;
       var item = { uid: uid, url: self.d.uploadUrl, questionId: self.d.questionId || "",
-                   caption: tile.querySelector(".ev-caption").value, blob: blob, created: Date.now() };
+                   caption: tile.querySelector(".ev-caption").value, blob: blob, created: Date.now(),
+                   capturedAt: scaled.capturedAt || "" };
       var preview = tile.querySelector(".ev-preview");
       if (preview) {
         // a file the browser cannot draw shows no broken image while it is judged
@@ -258,6 +264,7 @@
     form.append("question_id", item.questionId || "");
     form.append("caption", caption || item.caption || "");
     form.append("client_uid", uid);
+    form.append("captured_at", item.capturedAt || "");
     var xhr = new XMLHttpRequest();
     inFlight[uid] = xhr;
     xhr.open("POST", item.url);
