@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TenantMixin, TimestampMixin, db
@@ -83,7 +83,8 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     client_channel_id: Mapped[int | None] = mapped_column(ForeignKey("client_channels.id"))
     checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"), index=True)
-    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # None while the visit waits on the job board (quality) for an evaluator to take it
+    evaluator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id"), index=True)
     due_from: Mapped[date]
     due_to: Mapped[date]
@@ -108,6 +109,8 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
     score_empathy: Mapped[float | None]
     score_transparency: Mapped[float | None]
     score_privacy: Mapped[float | None]
+    # a calibration round's visit (quality): never released, never in any client figure
+    calibration: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     client = relationship("Client")
     location: Mapped[Location | None] = relationship()
@@ -134,7 +137,7 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
         if user.is_evaluator:
             return self.evaluator_id == user.id
         if user.is_client:
-            return user.client_id == self.client_id and self.status == "approved"
+            return user.client_id == self.client_id and self.status == "approved" and not self.calibration
         return False
 
 

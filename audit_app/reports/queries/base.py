@@ -70,6 +70,7 @@ def _conditions(f: Filters, start: date | None = None, end: date | None = None) 
     conds = [
         Visit.client_id == f.client_id,
         Visit.status == "approved",
+        Visit.calibration.is_(False),  # a calibration round's visit is never a client figure (quality)
         Visit.score_overall.is_not(None),
         Visit.visited_on >= (start or f.start),
         Visit.visited_on <= (end or f.end),

@@ -1,0 +1,1 @@
+"""The evaluator pool: job board, certification, calibration rounds and rater drift."""
