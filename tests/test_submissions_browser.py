@@ -107,6 +107,8 @@ def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
     with page.expect_navigation():
         page.click("#sq-submit")
     assert "Kiitos! Käynti on lähetetty." in page.content()
+    assert page.locator("#submitted-receipt").count() == 1
+    page.click("#submitted-receipt a[href$='/form']")  # the answers, now read-only
     assert page.locator("#read-only-note").count() == 1
     with app.app_context():
         visit = db.session.get(Visit, vid)
