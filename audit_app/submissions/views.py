@@ -14,6 +14,7 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.forms import ActionForm
 from ..core.nav import register_nav
 from ..scoring import display
+from ..visits import presence
 from ..visits.models import Visit
 from . import operations, queries
 from .forms import (
@@ -30,7 +31,8 @@ bp = Blueprint("submissions", __name__)
 
 @bp.context_processor
 def _helpers():
-    return {"tr": tr, "display": display}
+    return {"tr": tr, "display": display, "asks_position": presence.asks_position,
+            "presence_flag": presence.presence_flag}
 
 
 def _language() -> str:
@@ -51,7 +53,10 @@ def start(visit_id: int):
     visit = _own_visit(visit_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    operations.start_visit(visit, current_user)
+    if operations.start_visit(visit, current_user):
+        # the position is used for the distance only: the coordinates are neither stored nor logged
+        presence.record_start_position(visit, state=request.form.get("position"), lat=request.form.get("lat"),
+                                       lon=request.form.get("lon"), accuracy=request.form.get("accuracy"))
     return redirect(url_for(".form", visit_id=visit.id, section=1))
 
 

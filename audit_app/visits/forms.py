@@ -54,6 +54,10 @@ class LocationForm(FlaskForm):
     address = StringField(_l("Address"), validators=[_max(255)])
     city = StringField(_l("City"), validators=[_max(120)])
     region = StringField(_l("Region"), validators=[_max(120)])
+    lat = StringField(_l("Latitude"), validators=[_max(32)],
+                      description=_l("Optional, for example 60.1699. With coordinates, the phone checks at the "
+                                     "start of a visit that the evaluator is near; only the distance is kept."))
+    lon = StringField(_l("Longitude"), validators=[_max(32)], description=_l("Optional, for example 24.9384."))
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

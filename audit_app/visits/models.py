@@ -32,6 +32,9 @@ class Location(TimestampMixin, TenantMixin, db.Model):
     city: Mapped[str] = mapped_column(String(120), default="")
     region: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # optional: a visit started here asks the phone for its position (visits.presence)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
 
     client = relationship("Client")
 
@@ -96,6 +99,10 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
     reviewed_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     return_comment: Mapped[str | None] = mapped_column(Text)
+    # presence check at the start (visits.presence): never coordinates, only the distance and accuracy
+    start_position: Mapped[str | None] = mapped_column(String(16))  # given, not_given, unavailable
+    start_distance_m: Mapped[int | None]  # rounded to 10 m
+    start_accuracy_m: Mapped[int | None]
     # stored scores (set at submission, recomputed on correction, frozen at approval)
     score_overall: Mapped[float | None]
     score_critical_fail: Mapped[bool] = mapped_column(default=False)

@@ -18,6 +18,7 @@ from ..accounts.models import Client, User
 from ..checklists.models import ChecklistVersion
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
+from . import presence
 from .models import CHANNELS, ClientChannel, Location, Visit, Wave
 from .queries import channel_label, status_label
 from .signals import status_changed
@@ -120,9 +121,11 @@ def _location_fields(name, address, city, region) -> dict[str, str]:
     return {"name": _clean(name), "address": _clean(address), "city": _clean(city), "region": _clean(region)}
 
 
-def create_location(client: Client, *, name: str, address: str = "", city: str = "", region: str = "") -> Location:
+def create_location(client: Client, *, name: str, address: str = "", city: str = "", region: str = "",
+                    lat=None, lon=None) -> Location:
     fields = _location_fields(name, address, city, region)
     _check_location_fields(fields)
+    fields["lat"], fields["lon"] = presence.clean_coordinates(lat, lon)
     if fields["name"].lower() in _existing_names(client.id):
         raise DomainError(_("This client already has a location with that name."), field="name")
     location = Location(client_id=client.id, active=True, **fields)
@@ -131,9 +134,11 @@ def create_location(client: Client, *, name: str, address: str = "", city: str =
     return location
 
 
-def update_location(location: Location, *, name: str, address: str, city: str, region: str, active: bool) -> Location:
+def update_location(location: Location, *, name: str, address: str, city: str, region: str, active: bool,
+                    lat=None, lon=None) -> Location:
     fields = _location_fields(name, address, city, region)
     _check_location_fields(fields)
+    fields["lat"], fields["lon"] = presence.clean_coordinates(lat, lon)
     if fields["name"].lower() in _existing_names(location.client_id, exclude_id=location.id):
         raise DomainError(_("This client already has a location with that name."), field="name")
     for key, value in fields.items():
@@ -159,6 +164,8 @@ CSV_HEADER_ALIASES = {
     "address": "address", "osoite": "address", "katuosoite": "address",
     "city": "city", "kaupunki": "city", "paikkakunta": "city",
     "region": "region", "alue": "region", "maakunta": "region",
+    # optional coordinates (the presence check)
+    "lat": "lat", "latitude": "lat", "leveys": "lat", "lon": "lon", "lng": "lon", "longitude": "lon", "pituus": "lon",
 }
 
 
@@ -223,6 +230,7 @@ def import_locations(client: Client, text: str) -> ImportReport:
             fields = _location_fields(*(values.get(c, "") for c in CSV_COLUMNS))
             try:
                 _check_location_fields(fields)
+                fields["lat"], fields["lon"] = presence.clean_coordinates(values.get("lat"), values.get("lon"))
             except DomainError as exc:
                 report.errors.append((number, exc.message))
                 continue

@@ -82,7 +82,8 @@ def location_new(client_id: int):
     if form.validate_on_submit():
         try:
             operations.create_location(client, name=form.name.data, address=form.address.data,
-                                       city=form.city.data, region=form.region.data)
+                                       city=form.city.data, region=form.region.data,
+                                       lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -99,7 +100,8 @@ def location_edit(location_id: int):
     if form.validate_on_submit():
         try:
             operations.update_location(location, name=form.name.data, address=form.address.data,
-                                       city=form.city.data, region=form.region.data, active=form.active.data)
+                                       city=form.city.data, region=form.region.data, active=form.active.data,
+                                       lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
             _form_error(form, exc)
         else:
