@@ -70,7 +70,7 @@ def test_assignment_needs_the_current_quiz(app, world):
         quiz = _quiz(version)
         kw = dict(client=client, channel="phone", version=version, evaluator=evaluator,
                   due_from=date.today(), due_to=date.today())
-        with pytest.raises(DomainError, match="quiz"):
+        with pytest.raises(DomainError, match="testiä"):
             visit_ops.create_visit(**kw)
         db.session.rollback()
         version, quiz, client, evaluator = (db.session.merge(o) for o in (version, quiz, client, evaluator))
@@ -129,7 +129,7 @@ def test_take_and_give_back(app, world):
         assert [j.id for j in queries.board_for(evaluator).jobs] == [job.id]
         operations.take(job, evaluator)
         assert job.visit.evaluator_id == evaluator.id
-        with pytest.raises(NotAllowed, match="Someone else"):
+        with pytest.raises(NotAllowed, match="Joku muu"):
             operations.take(job, db.session.merge(world.evaluator2))
         operations.give_back(job, evaluator)
         assert job.visit.evaluator_id is None and job.claims[0].given_back_at is not None
@@ -143,10 +143,10 @@ def test_limit_and_lockout(app, world):
         factories.make_visit(client, evaluator, factories.make_version(), location=location, status="approved",
                              visited_on=date.today() - timedelta(days=10))
         job = _job(world, location=location)
-        assert "visited this location" in operations.refusal(job, evaluator)
+        assert "Olet käynyt tässä paikassa" in operations.refusal(job, evaluator)
         other = _job(world)
         factories.make_visit(client, evaluator, factories.make_version())  # one open visit already
-        assert "open jobs" in operations.refusal(other, evaluator)
+        assert "avointa tehtävää" in operations.refusal(other, evaluator)
 
 
 def test_take_through_the_page(app, world, login_as):
