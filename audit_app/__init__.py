@@ -90,6 +90,7 @@ def _bound_url_ids(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .accounts.token_views import bp as tokens_bp
     from .accounts.views import bp as accounts_bp
     from .checklists.views import bp as checklists_bp
     from .evidence.views import bp as evidence_bp
@@ -98,8 +99,13 @@ def _register_blueprints(app: Flask) -> None:
     from .submissions.views import bp as submissions_bp
     from .visits.views import bp as visits_bp
 
-    for blueprint in (accounts_bp, checklists_bp, visits_bp, evidence_bp, submissions_bp, quality_bp, reports_bp):
+    for blueprint in (accounts_bp, tokens_bp, checklists_bp, visits_bp, evidence_bp, submissions_bp, quality_bp,
+                      reports_bp):
         app.register_blueprint(blueprint)
+
+    from .api import register as register_api
+
+    register_api(app)  # the /api/v1 blueprint with its OpenAPI description (flask-smorest)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -125,3 +125,6 @@ class UserSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 
     user: Mapped[User] = relationship()
+
+
+from .tokens import ApiToken  # noqa: E402,F401  (API tokens: registered with the metadata here)
