@@ -211,7 +211,7 @@ def test_answer_and_submit_with_the_keyboard_alone(app, world, screens, new_page
     tab_to(page, "#sq-submit")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.locator("#read-only-note").count() == 1, page.inner_text("main")
+    assert page.locator("#submitted-receipt").count() == 1, page.inner_text("main")
     with app.app_context():
         from audit_app.visits.models import Visit
 

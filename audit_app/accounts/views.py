@@ -274,5 +274,5 @@ def user_password(user_id: int):
     return render_template("accounts/user_password.html", form=form, user=user), status
 
 
-register_nav("accounts.clients", _l("Clients"), ("admin",), 80)
-register_nav("accounts.users", _l("Users"), ("admin",), 90)
+register_nav("accounts.clients", _l("Clients"), ("admin",), 80, setup=True)
+register_nav("accounts.users", _l("Users"), ("admin",), 90, setup=True)

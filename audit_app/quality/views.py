@@ -28,7 +28,7 @@ bp = Blueprint("quality", __name__)
 
 register_nav("quality.board", _l("Job board"), ("evaluator",), 15)
 register_nav("quality.my_quizzes", _l("Quizzes"), ("evaluator",), 16)
-register_nav("quality.evaluators", _l("Evaluators"), ("admin",), 55)
+register_nav("quality.evaluators", _l("Evaluators"), ("admin",), 75, setup=True)
 
 
 def _language() -> str:

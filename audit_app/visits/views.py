@@ -414,4 +414,4 @@ def my_visits():
 
 register_nav("visits.my_visits", _l("My visits"), ("evaluator",), 10)
 register_nav("visits.visits", _l("Visits"), ("admin",), 30)
-register_nav("visits.clients", _l("Locations and channels"), ("admin",), 40)
+register_nav("visits.clients", _l("Locations and channels"), ("admin",), 70, setup=True)
