@@ -129,9 +129,10 @@ def _register_hooks(app: Flask) -> None:
     def layout_context():
         from flask_babel import get_locale
 
-        from .core.nav import nav_items
+        from .core.nav import nav_items, nav_main, nav_setup
 
-        return {"current_locale": str(get_locale() or "fi"), "nav_items": nav_items, "role_label": role_label}
+        return {"current_locale": str(get_locale() or "fi"), "nav_items": nav_items, "nav_main": nav_main,
+                "nav_setup": nav_setup, "role_label": role_label}
 
     def role_label(role: str):
         return {"admin": _l("Admin"), "evaluator": _l("Evaluator"), "client": _l("Client user")}.get(role, role)
