@@ -5,6 +5,7 @@
     flask checklists export VERSION_ID [-o FILE]
     flask evidence cleanup [--dry-run] [--older-than-minutes N]
     flask evidence redact [--no-wait]
+    flask reports rebuild-rollups [--client NAME]
     flask demo
 """
 
@@ -39,10 +40,11 @@ def check_database(app: Flask) -> None:
 users_cli = AppGroup("users", help="Sign-in accounts.")
 checklists_cli = AppGroup("checklists", help="Checklist files (docs/checklist-format.md).")
 evidence_cli = AppGroup("evidence", help="Stored evidence photos.")
+reports_cli = AppGroup("reports", help="Dashboards and reports.")
 
 
 def register_cli(app: Flask) -> None:
-    for command in (users_cli, checklists_cli, evidence_cli, demo_command):
+    for command in (users_cli, checklists_cli, evidence_cli, reports_cli, demo_command):
         app.cli.add_command(command)
 
 
@@ -170,6 +172,23 @@ def evidence_redact_command(wait):
     if wait:
         jobs.drain(timeout=3600)
     click.echo(f"{len(ids)} photo(s) queued for blurring.")
+
+
+@reports_cli.command("rebuild-rollups")
+@click.option("--client", "client_name", help="Only this client (by name); all clients by default.")
+def rebuild_rollups_command(client_name):
+    """Recompute the dashboard's rollups from the approved visits (idempotent)."""
+    from .accounts.models import Client
+    from .reports import rollups
+
+    client_id = None
+    if client_name:
+        client_id = db.session.scalar(select(Client.id).where(Client.name == client_name))
+        if client_id is None:
+            raise click.ClickException(f"No client named {client_name!r}.")
+    counted = rollups.rebuild(client_id)
+    db.session.commit()
+    click.echo(f"Rollups rebuilt from {counted} approved visits.")
 
 
 @click.command("demo")

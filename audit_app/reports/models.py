@@ -85,3 +85,5 @@ class ClientLogo(db.Model):
     storage_key: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+from . import rollups  # noqa: E402,F401  (its tables, and its receivers connected wherever the models load)

@@ -25,7 +25,7 @@ from ..scoring import (
 )
 from ..visits.models import BUILTIN_DIMENSION_COLUMNS, EDITABLE, Visit, VisitDimensionScore
 from ..visits.operations import transition
-from ..visits.signals import status_changed
+from ..visits.signals import scores_stored, status_changed
 from .models import Answer, AuditEvent
 
 
@@ -59,6 +59,7 @@ def compute_and_store_scores(visit: Visit) -> VisitScore:
         answer.fraction = q.fraction if q is not None and q.included else None
         answer.failed = bool(q is not None and q.failed)
     db.session.flush()
+    scores_stored.send(visit)
     return result
 
 

@@ -27,6 +27,44 @@ MAX_FAILED_QUESTIONS = 200
 MAX_FAILED_ITEMS = 500
 
 
+# --- where reports read --------------------------------------------------------------------
+
+
+class _Reader:
+    """``db.session``'s execute/scalar/scalars, on the read replica when ``DATABASE_REPLICA_URL`` is set
+    (``replica_engine``): dashboards, reports and exports read through it. Writes, and reads that must
+    see the request's own writes (stored PDFs, the scoped lookups), use ``db.session`` itself."""
+
+    @staticmethod
+    def _bind() -> dict:
+        engine = replica_engine()
+        return {"bind_arguments": {"bind": engine}} if engine is not None else {}
+
+    def execute(self, stmt, *args, **kw):
+        return db.session.execute(stmt, *args, **kw, **self._bind())
+
+    def scalar(self, stmt, *args, **kw):
+        return db.session.scalar(stmt, *args, **kw, **self._bind())
+
+    def scalars(self, stmt, *args, **kw):
+        return db.session.scalars(stmt, *args, **kw, **self._bind())
+
+    def dialect(self) -> str:
+        return (replica_engine() or db.engine).dialect.name
+
+
+def replica_engine():
+    """The replica's engine (the ``replica`` bind), or None when every read goes to the primary."""
+    from flask import current_app
+
+    if not current_app.config.get("DATABASE_REPLICA_URL"):
+        return None
+    return db.engines["replica"]
+
+
+read = _Reader()
+
+
 # --- filters ---------------------------------------------------------------------------------
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import DateTime, and_, case, cast, func, select
+from sqlalchemy import case, func, select
 
-from ...checklists.models import ChecklistVersion, Question, Section, tr
+from ...checklists.models import ChecklistVersion, Question, tr
 from ...core.labels import channel_label
-from ...core.models import db
 from ...scoring import DIMENSIONS, display
 from ...submissions.models import Answer
-from ...visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, Location, Visit, VisitDimensionScore
+from ...visits.models import CHANNELS, Location, Visit
+from ..rollup_models import QuestionRollup, ScoreRollup, VisitRollup
+from . import rollup_reads
 from .base import (
     MAX_CRITICAL,
     TOP_FAILED,
@@ -30,32 +31,12 @@ from .base import (
     dimension_names,
     month_label,
     period_label,
+    read,
 )
-
-
-def _month_expr():
-    """The visit's month: a date (PostgreSQL's date_trunc, cheaper per row than formatting) or "YYYY-MM"
-    text (SQLite); ``_month_key`` makes both the "YYYY-MM" key the figures use."""
-    if db.engine.dialect.name == "postgresql":
-        return func.date_trunc("month", cast(Visit.visited_on, DateTime))  # a plain timestamp: no time zone
-    return func.strftime("%Y-%m", Visit.visited_on)
 
 
 def _month_key(value) -> str:
     return value if isinstance(value, str) else f"{value:%Y-%m}"
-
-
-def _split(f: Filters, score_col):
-    """AVG/COUNT of ``score_col`` in this period and in the previous one, as four columns."""
-    prev = f.previous()
-    now = Visit.visited_on >= f.start
-    before = and_(Visit.visited_on >= prev.start, Visit.visited_on <= prev.end)
-    return (
-        func.avg(case((now, score_col))),
-        func.count(case((now, Visit.id))),
-        func.avg(case((before, score_col))),
-        func.count(case((before, Visit.id))),
-    )
 
 
 def _trend_start(f: Filters) -> date:
@@ -67,25 +48,24 @@ def _trend_start(f: Filters) -> date:
 
 
 def visit_groups(f: Filters) -> list[tuple]:
-    """One aggregate over the visits of the period, the previous one and the trend's months, grouped finely
-    enough for every visit-level figure: (location_id, channel, version_id, month, period, sum of V, n,
-    critical n, then Σ and n of each built-in dimension's score in ``BUILTIN_DIMENSION_COLUMNS`` order),
-    where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
+    """One aggregate over the rollups of the period, the previous one and the trend's months, grouped
+    finely enough for every visit-level figure: (location_id, channel, version_id, month, period, Σ V, n,
+    critical n), where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
 
     Means are Σ V / n over these groups: the overall figure, per location, per channel, per month and the
-    versions used all come from this one statement (one scan of the visits).
+    versions used all come from this one statement over the rollups (``rollup_reads``), whose size grows
+    with the months and places shown, not with the visits stored.
     """
     prev = f.previous()
-    period = case((Visit.visited_on >= f.start, 1), (Visit.visited_on >= prev.start, 0), else_=2).label("period")
-    month = _month_expr().label("month")
-    dimension_sums = [agg(column) for column in BUILTIN_DIMENSION_COLUMNS.values() for agg in (func.sum, func.count)]
-    return [(*r[:3], _month_key(r[3]), *r[4:]) for r in db.session.execute(
-        select(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period,
-               func.sum(Visit.score_overall), func.count(),
-               func.count(case((Visit.score_critical_fail.is_(True), 1))), *dimension_sums)
-        .where(*_conditions(f, start=min(prev.start, _trend_start(f))))
-        .group_by(Visit.location_id, Visit.channel, Visit.checklist_version_id, month, period)
-    ).all()]
+    R = VisitRollup
+    period = case((R.day >= f.start, 1), (R.day >= prev.start, 0), else_=2).label("period")
+    month = rollup_reads.month_expr(R).label("month")
+    return [(rollup_reads.location_id(r[0]), r[1], r[2], _month_key(r[3]), *r[4:]) for r in read.execute(
+        select(R.location_key, R.channel, R.version_id, month, period,
+               func.sum(R.score_sum), func.sum(R.visits), func.sum(R.critical))
+        .where(*rollup_reads.conditions(R, f, start=min(prev.start, _trend_start(f)), cuts=(prev.start, f.start)))
+        .group_by(R.location_key, R.channel, R.version_id, month, period)
+    ).all() if r[6]]
 
 
 def _rollup(groups: list[tuple], key) -> dict:
@@ -121,11 +101,7 @@ def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimen
     versions = _versions(version_ids) if version_ids else _versions([f.version_id])
     latest = versions[max(versions)] if versions else None
     grader = Grader(latest, language)
-    dim_rows = _builtin_dimension_rows(groups)
-    used = sorted({r[2] for r in groups if r[4] in (0, 1)})
-    if used and db.session.scalar(select(func.count()).select_from(Section).where(
-            Section.version_id.in_(used), Section.dimension.is_not(None), Section.dimension.notin_(DIMENSIONS))):
-        dim_rows += _custom_dimension_rows(f, dimension_change)
+    dim_rows = _dimension_rows(f)
     names = dimension_names(language)
     by_dim = {r[0]: r for r in dim_rows}
     order = list(DIMENSIONS) + sorted(set(by_dim) - set(DIMENSIONS))
@@ -152,36 +128,18 @@ def overview(f: Filters, language: str, groups: list[tuple] | None = None, dimen
     }
 
 
-def _builtin_dimension_rows(groups: list[tuple]) -> list[tuple]:
-    """(dimension, mean now, n now, mean before) of the built-in dimensions, from the visit groups."""
-    rows = []
-    for i, dimension in enumerate(BUILTIN_DIMENSION_COLUMNS):
-        sums = {0: [0.0, 0], 1: [0.0, 0]}
-        for row in groups:
-            if row[4] in sums:
-                sums[row[4]][0] += float(row[8 + 2 * i] or 0.0)
-                sums[row[4]][1] += int(row[9 + 2 * i] or 0)
-        (now, n), (before, n_before) = sums[1], sums[0]
-        if n or n_before:
-            rows.append((dimension, now / n if n else None, n, before / n_before if n_before else None))
-    return rows
-
-
-def _custom_dimension_rows(f: Filters, dimension_change: bool) -> list[tuple]:
-    """(dimension, mean now, n now, mean before) of the custom dimensions, from visit_dimension_scores."""
-    custom = VisitDimensionScore.dimension.notin_(DIMENSIONS)
-    if dimension_change:
-        d_avg_now, d_n_now, d_avg_prev, _n = _split(f, VisitDimensionScore.score)
-        conds = _conditions(f, start=f.previous().start)
-    else:
-        d_avg_now, d_n_now, d_avg_prev = func.avg(VisitDimensionScore.score), func.count(Visit.id), None
-        conds = _conditions(f)
-    columns = [VisitDimensionScore.dimension, d_avg_now, d_n_now] + ([d_avg_prev] if dimension_change else [])
-    rows = db.session.execute(
-        select(*columns).join(Visit, Visit.id == VisitDimensionScore.visit_id).where(*conds, custom)
-        .group_by(VisitDimensionScore.dimension)
+def _dimension_rows(f: Filters) -> list[tuple]:
+    """(dimension, mean now, n now, mean before) of every dimension, built-in and custom, from the rollups."""
+    R = ScoreRollup
+    now = R.day >= f.start
+    rows = read.execute(
+        select(R.code, func.sum(case((now, R.total), else_=0.0)), func.sum(case((now, R.n), else_=0)),
+               func.sum(case((now, 0.0), else_=R.total)), func.sum(case((now, 0), else_=R.n)))
+        .where(*rollup_reads.conditions(R, f, start=f.previous().start, cuts=(f.start,)), R.kind == "dimension")
+        .group_by(R.code)
     ).all()
-    return [(r[0], r[1], r[2], r[3] if dimension_change else None) for r in rows]
+    return [(code, t / n if n else None, int(n or 0), tp / n_p if n_p else None)
+            for code, t, n, tp, n_p in rows if n or n_p]
 
 
 def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
@@ -190,7 +148,7 @@ def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] |
     groups = visit_groups(f) if groups is None else groups
     sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1] and k is not None}
     ids = list(sums)
-    places = {r.id: r for r in db.session.execute(
+    places = {r.id: r for r in read.execute(
         select(Location.id, Location.name, Location.city, Location.region).where(Location.id.in_(ids)))} if ids else {}
     out = []
     for key, acc in sums.items():
@@ -232,16 +190,18 @@ def trend(f: Filters, grader: Grader, groups: list[tuple] | None = None) -> list
 
 def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:
     """Mean D_d per location (``by="location"``) or channel: {key: {dimension: figure}}."""
-    key = Visit.location_id if by == "location" else Visit.channel
-    rows = db.session.execute(
-        select(key, VisitDimensionScore.dimension, func.avg(VisitDimensionScore.score), func.count(Visit.id))
-        .join(Visit, Visit.id == VisitDimensionScore.visit_id)
-        .where(*_conditions(f))
-        .group_by(key, VisitDimensionScore.dimension)
+    R = ScoreRollup
+    key = R.location_key if by == "location" else R.channel
+    rows = read.execute(
+        select(key, R.code, func.sum(R.total), func.sum(R.n))
+        .where(*rollup_reads.conditions(R, f), R.kind == "dimension")
+        .group_by(key, R.code)
     ).all()
     out: dict = {}
-    for k, dim, avg, n in rows:
-        out.setdefault(k, {})[dim] = grader.figure(avg, n)
+    for k, dim, total, n in rows:
+        if n:
+            out.setdefault(rollup_reads.location_id(k) if by == "location" else k, {})[dim] = grader.figure(
+                total / n, n)
     return out
 
 
@@ -249,19 +209,17 @@ def most_failed(f: Filters, language: str, limit: int = TOP_FAILED, with_include
     """Questions failed most often, by question key: failed count, and with ``with_included`` the number of
     answers that counted (included) and the failure rate.
 
-    The failed counts read only failed answers (a partial index); the included counts are taken for the
-    listed questions only. The dashboard skips them: over a year of a large client that is millions of
-    answers, more than a dashboard request can afford.
+    Both come from the question rollups; the dashboard does not show the included counts.
     """
-    rows = db.session.execute(
-        select(Answer.question_id, func.count())
-        .join(Visit, Visit.id == Answer.visit_id)
-        .where(*_conditions(f), Answer.failed)  # "failed", not "failed IS true": the partial index
-        .group_by(Answer.question_id)
-    ).all()
+    Q = QuestionRollup
+    rows = [r for r in read.execute(
+        select(Q.question_id, func.sum(Q.failed))
+        .where(*rollup_reads.conditions(Q, f), Q.failed > 0)
+        .group_by(Q.question_id)
+    ).all() if r[1]]
     if not rows:
         return []
-    meta = {r.id: r for r in db.session.execute(
+    meta = {r.id: r for r in read.execute(
         select(Question.id, Question.key, Question.prompt, Question.critical).where(
             Question.id.in_([r[0] for r in rows])))}
     by_key: dict[str, dict] = {}
@@ -276,12 +234,12 @@ def most_failed(f: Filters, language: str, limit: int = TOP_FAILED, with_include
     top = sorted(by_key.values(), key=lambda i: (-i["failed"], i["key"]))[:limit]
     included: dict[str, int] = {}
     if with_included and top:
-        included = dict(db.session.execute(
-            select(Question.key, func.count(Answer.id))
-            .join(Answer, Answer.question_id == Question.id).join(Visit, Visit.id == Answer.visit_id)
-            .where(*_conditions(f), Question.key.in_([i["key"] for i in top]), Answer.fraction.is_not(None))
+        included = {k: int(n) for k, n in read.execute(
+            select(Question.key, func.sum(Q.included))
+            .join(Question, Question.id == Q.question_id)
+            .where(*rollup_reads.conditions(Q, f), Question.key.in_([i["key"] for i in top]))
             .group_by(Question.key)
-        ).all())
+        ).all()}
     out = []
     for i in top:
         n = included.get(i["key"]) if with_included else None
@@ -293,7 +251,7 @@ def most_failed(f: Filters, language: str, limit: int = TOP_FAILED, with_include
 
 def critical_failures(f: Filters, language: str, limit: int = MAX_CRITICAL, with_photos: bool = False) -> list[dict]:
     """Failed critical questions in the period, newest first."""
-    rows = db.session.execute(
+    rows = read.execute(
         select(Visit.id, Visit.visited_on, Visit.channel, Location.name, Question.id, Question.key,
                Answer.comment)
         .join(Answer, Answer.visit_id == Visit.id)
@@ -333,12 +291,12 @@ def dashboard(f: Filters, language: str) -> dict:
 
 
 def filter_options(client_id: int, language: str) -> dict:
-    locs = db.session.execute(
+    locs = read.execute(
         select(Location.id, Location.name, Location.region).where(Location.client_id == client_id)
         .order_by(Location.name)
     ).all()
     # versions that have a visit of this client: one index probe per version, not a scan of the visits
-    version_ids = db.session.scalars(
+    version_ids = read.scalars(
         select(ChecklistVersion.id).where(select(Visit.id).where(
             Visit.checklist_version_id == ChecklistVersion.id, Visit.client_id == client_id).exists())
     ).all()

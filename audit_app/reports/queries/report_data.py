@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ...checklists.kinds import answer_text
 from ...checklists.models import Question, tr
 from ...core.labels import channel_label
-from ...core.models import db
 from ...scoring import DIMENSIONS, VisitScore, display
 from ...submissions.models import Answer
 from ...visits.models import Location, Visit
+from ..rollup_models import QuestionRollup, ScoreRollup
+from . import rollup_reads
 from .base import (
     MAX_FAILED_ITEMS,
     MAX_FAILED_QUESTIONS,
@@ -28,6 +29,7 @@ from .base import (
     client_name,
     dimension_names,
     period_label,
+    read,
 )
 from .dashboard import (
     _trend_start,
@@ -89,7 +91,7 @@ class Report:
 def visit_report(visit_id: int, language: str) -> Report:
     """One visit's report, whatever its status: who may see it is the caller's check (the visit's
     ``visible_to``, or a generated report's ``client_may_see``)."""
-    v = db.session.execute(
+    v = read.execute(
         select(Visit.id, Visit.client_id, Visit.location_id, Visit.channel, Visit.checklist_version_id,
                Visit.visited_on, Visit.status, Visit.score_overall, Visit.score_critical_fail, Visit.score_data,
                Location.name, Location.city)
@@ -104,7 +106,7 @@ def visit_report(visit_id: int, language: str) -> Report:
     s_by_key = {s["key"]: s for s in sections.values()}
     answers = {
         a.question_id: a
-        for a in db.session.execute(
+        for a in read.execute(
             select(Answer.question_id, Answer.value, Answer.na, Answer.comment, Answer.fraction, Answer.failed)
             .where(Answer.visit_id == visit_id)
         ).all()
@@ -116,7 +118,7 @@ def visit_report(visit_id: int, language: str) -> Report:
     prev_conds.append(Visit.location_id == v.location_id if v.location_id else Visit.location_id.is_(None))
     if v.visited_on:
         prev_conds.append((Visit.visited_on < v.visited_on) | ((Visit.visited_on == v.visited_on) & (Visit.id < v.id)))
-    prev = db.session.execute(
+    prev = read.execute(
         select(Visit.score_overall, Visit.visited_on, Visit.id).where(*prev_conds)
         .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(1)
     ).first()
@@ -286,26 +288,20 @@ def _heatmap_rows(f: Filters, grader: Grader, locations, channels, dimensions) -
 
 def _section_means(f: Filters, grader: Grader, language: str) -> list[dict]:
     """Mean stored section score and mean stored question fraction over the period."""
-    conds = _conditions(f)
-    q_rows = db.session.execute(
-        select(Question.key, func.avg(Answer.fraction), func.count(Answer.fraction),
-               func.count(case((Answer.failed.is_(True), Answer.id))), func.max(Question.id))
-        .join(Answer, Answer.question_id == Question.id).join(Visit, Visit.id == Answer.visit_id)
-        .where(*conds, Answer.fraction.is_not(None))
+    Q, S = QuestionRollup, ScoreRollup
+    q_rows = [r for r in read.execute(
+        select(Question.key, func.sum(Q.fraction_sum), func.sum(Q.included), func.sum(Q.failed), func.max(Question.id))
+        .join(Question, Question.id == Q.question_id)
+        .where(*rollup_reads.conditions(Q, f), Q.included > 0)
         .group_by(Question.key)
-    ).all()
-    data = db.session.execute(select(Visit.score_data).where(*conds)).scalars().all()
-    sums: dict[str, list] = {}
-    dims: dict[str, str] = {}
-    for d in data:
-        for s in (d or {}).get("sections", ()):
-            dims[s["key"]] = s["dimension"]
-            if s.get("score") is not None:
-                acc = sums.setdefault(s["key"], [0.0, 0])
-                acc[0] += s["score"]
-                acc[1] += 1
+    ).all() if r[2]]
+    q_rows = [(k, total / n, n, failed, qid) for k, total, n, failed, qid in q_rows]
+    sums: dict[str, list] = {
+        code: [float(total), int(n)] for code, total, n in read.execute(
+            select(S.code, func.sum(S.total), func.sum(S.n))
+            .where(*rollup_reads.conditions(S, f), S.kind == "section").group_by(S.code)).all() if n}
     ids = [r[4] for r in q_rows]
-    structure_ids = db.session.scalars(select(Question.version_id).where(Question.id.in_(ids)).distinct()).all() \
+    structure_ids = read.scalars(select(Question.version_id).where(Question.id.in_(ids)).distinct()).all() \
         if ids else []
     sections, questions = _structure(structure_ids, language)
     names = dimension_names(language)
@@ -339,7 +335,7 @@ def _section_means(f: Filters, grader: Grader, language: str) -> list[dict]:
 
 def _failed_items(f: Filters, language: str, limit: int = MAX_FAILED_ITEMS) -> list[dict]:
     """Every failed answer of the period with its comment and photos (newest first)."""
-    rows = db.session.execute(
+    rows = read.execute(
         select(Visit.id, Visit.visited_on, Visit.channel, Location.name, Question.id, Question.key,
                Question.critical, Answer.comment)
         .join(Answer, Answer.visit_id == Visit.id)
