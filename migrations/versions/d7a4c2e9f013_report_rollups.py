@@ -1,7 +1,7 @@
 """report rollups: approved visits' sums per client, day or month, location, channel and version
 
 Revision ID: d7a4c2e9f013
-Revises: b52d7e1c9a36
+Revises: f17a0b1c2d3e
 Create Date: 2026-12-03 10:00:00
 
 Three tables (rollup_visits, rollup_scores, rollup_questions) keyed by client, grain ("d" day or
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd7a4c2e9f013'
-down_revision = 'b52d7e1c9a36'
+down_revision = 'f17a0b1c2d3e'
 branch_labels = None
 depends_on = None
 
