@@ -84,6 +84,7 @@ class UserForm(FlaskForm):
     client_id = SelectField(_l("Client"), coerce=int, validate_choice=True)
     language = SelectField(_l("Language"), choices=_language_choices(), validators=[InputRequired()])
     active = BooleanField(_l("Active"), default=True)
+    manager = BooleanField(_l("Manager (client users: sets targets, self-assesses, manages actions)"), default=False)
     password = PasswordField(_l("Temporary password"))
     submit = SubmitField(_l("Save"))
 

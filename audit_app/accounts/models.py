@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -53,6 +54,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: a client user who manages its organisation's improvement: targets, self-assessments, actions
+    manager: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
     last_login_at: Mapped[datetime | None]
 
@@ -78,6 +81,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_client(self) -> bool:
         return self.role == "client"
+
+    @property
+    def is_manager(self) -> bool:
+        """A client user who sets targets, runs self-assessments and manages corrective actions."""
+        return self.role == "client" and bool(self.manager)
 
     def set_password(self, password: str) -> None:
         """Hash with the configured method: scrypt, a memory-hard key-derivation function, unless

@@ -75,6 +75,7 @@ def create_user(
     client: Client | None = None,
     language: str = "fi",
     must_change_password: bool = True,
+    manager: bool = False,
 ) -> User:
     email = normalise_email(email)
     _check_user_fields(email=email, role=role, client=client, language=language)
@@ -86,6 +87,7 @@ def create_user(
         language=language,
         active=True,
         must_change_password=must_change_password,
+        manager=bool(manager) and role == "client",
         pseudonym=_new_pseudonym(),
     )
     user.set_password(password)
@@ -95,7 +97,8 @@ def create_user(
 
 
 def update_user(
-    user: User, *, email: str, name: str, role: str, client: Client | None, language: str, active: bool
+    user: User, *, email: str, name: str, role: str, client: Client | None, language: str, active: bool,
+    manager: bool | None = None,
 ) -> User:
     email = normalise_email(email)
     _check_user_fields(email=email, role=role, client=client, language=language, user_id=user.id)
@@ -105,6 +108,10 @@ def update_user(
     user.client = client if role == "client" else None
     user.language = language
     user.active = active
+    if manager is not None:
+        user.manager = bool(manager)
+    if role != "client":
+        user.manager = False  # only a client user manages its organisation
     if not active:
         end_sessions(user)
     db.session.flush()

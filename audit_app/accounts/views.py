@@ -242,6 +242,7 @@ def _user_form(user: User | None):
             role=form.role.data,
             client=client,
             language=form.language.data,
+            manager=bool(form.manager.data),
         )
         try:
             if user is None:

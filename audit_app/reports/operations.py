@@ -52,9 +52,17 @@ def build_report(scope: str, client_id: int, ref: str, start: date | None, end: 
         else:
             subject = ""  # the client's name is the report's own: not repeated as its subject
         report = queries.period_report(scope, f, language, subject)
+        report.targets = _targets(report)
     logo = db.session.get(ClientLogo, client_id)
     report.logo_url = f"storage:{logo.storage_key}" if logo else None
     return report
+
+
+def _targets(report) -> list[dict]:
+    """The client's targets beside the report's figures, met or not, with the signed gap (improvement)."""
+    from ..improvement.queries import report_targets
+
+    return report_targets(report.filters, report.overall, report.dimensions, report.language)
 
 
 def check_scope(scope: str, client_id: int, ref: str) -> None:

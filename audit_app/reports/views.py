@@ -109,7 +109,10 @@ def dashboard():
     f = _filters(form, client_id)
     form.start.data, form.end.data = f.start, f.end  # the fields show the period the figures cover
     data = queries.dashboard(f, _language())
+    from ..improvement.queries import report_targets
     from .rendering import page_charts
+
+    data["targets"] = report_targets(f, data["overall"], data["dimensions"], _language())  # improvement
 
     return render_template("reports/dashboard.html", data=data, form=form, client_id=client_id,
                            client_name=queries.client_name(client_id), filters=f,

@@ -1,0 +1,172 @@
+"""Corrective actions: the list with its filters, creating one from a failed item or from a
+location's most-failed questions, the action page with its history, status changes and comments."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..checklists.models import ChecklistVersion, Question, tr
+from ..core.access import get_for_client, roles
+from ..core.errors import DomainError
+from ..core.models import db
+from ..submissions.models import Answer
+from ..visits.models import Location, Visit
+from . import operations, queries
+from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionStatusForm
+from .labels import ACTION_STATUS_LABELS
+from .models import ACTION_STATUSES, MANUAL_MOVES, CorrectiveAction
+from .views import _channel_choices, _client, _form_error, _language, _locations, _manager_of, bp
+
+
+def _filter_form(client_id: int) -> ActionFilterForm:
+    form = ActionFilterForm(request.args)
+    form.status.choices = [("", _("Any status"))] + [(s, ACTION_STATUS_LABELS[s]) for s in ACTION_STATUSES]
+    form.owner_id.choices = [(None, _("Anyone"))] + [(u.id, u.name) for u in queries.client_users(client_id)]
+    form.location_id.choices = [(None, _("Any location"))] + [(loc.id, loc.name) for loc in _locations(client_id)]
+    form.channel.choices = _channel_choices(_("Any channel"))
+    form.overdue.choices = [("", _("Overdue or not")), ("1", _("Overdue only"))]
+    return form
+
+
+@bp.route("/clients/<int:client_id>/actions")
+@roles("admin", "client")
+def actions(client_id: int):
+    client = _client(client_id)
+    form = _filter_form(client.id)
+    if not form.validate():
+        return render_template("improvement/actions.html", client=client, form=form, rows=[], today=date.today(),
+                               manager=False), 400
+    filters = queries.ActionFilters(status=form.status.data or None, owner_id=form.owner_id.data,
+                                    location_id=form.location_id.data, channel=form.channel.data or None,
+                                    overdue=form.overdue.data == "1")
+    manager = current_user.is_manager and current_user.client_id == client.id
+    return render_template("improvement/actions.html", client=client, form=form, today=date.today(),
+                           rows=queries.actions(client.id, filters), manager=manager,
+                           locations=_locations(client.id), language=_language())
+
+
+def _question_of_visit(visit: Visit, key: str) -> Question | None:
+    return db.session.scalar(select(Question).where(Question.version_id == visit.checklist_version_id,
+                                                    Question.key == key))
+
+
+def _source(client_id: int):
+    """(visit, location, question) named by the query string, checked; 404 when they do not fit."""
+    visit = location = question = None
+    key = request.values.get("key", "")
+    if request.values.get("visit_id"):
+        visit = get_for_client(Visit, request.values.get("visit_id"))
+        if visit.client_id != client_id or visit.status != "approved" or visit.calibration:
+            abort(404)
+        question = _question_of_visit(visit, key) if key else None
+        if question is None:
+            abort(404)
+        failed = db.session.scalar(select(Answer.failed).where(Answer.visit_id == visit.id,
+                                                               Answer.question_id == question.id))
+        if not failed:
+            abort(404)  # an action belongs to a failed item
+    elif request.values.get("location_id"):
+        location = get_for_client(Location, request.values.get("location_id"))
+        if location.client_id != client_id:
+            abort(404)
+        qid = request.values.get("question_id", type=int)
+        if qid:
+            question = db.session.get(Question, qid)
+            known = {r["question_id"] for r in queries.location_failed_questions(location.id, client_id, _language(),
+                                                                                 limit=1000)}
+            if question is None or question.id not in known:
+                abort(404)
+    else:
+        abort(404)
+    return visit, location, question
+
+
+@bp.route("/clients/<int:client_id>/actions/new", methods=["GET", "POST"])
+@roles("admin", "client")
+def action_new(client_id: int):
+    client = _client(client_id)
+    _manager_of(client.id)
+    visit, location, question = _source(client.id)
+    language = _language()
+    if question is None:  # a location: choose one of its most-failed questions first
+        return render_template("improvement/action_pick.html", client=client, location=location,
+                               rows=queries.location_failed_questions(location.id, client.id, language))
+    form = ActionCreateForm()
+    form.owner_id.choices = [(u.id, u.name) for u in queries.client_users(client.id)]
+    if request.method == "GET":
+        form.owner_id.data = current_user.id
+        form.due_on.data = date.today() + timedelta(days=30)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+            try:
+                action = operations.create_action(client.id, current_user, question=question, what=form.what.data,
+                                                  owner=owner, due_on=form.due_on.data, visit=visit,
+                                                  location=location)
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                flash(_("The action was created."), "success")
+                return redirect(url_for(".action", action_id=action.id))
+        status = 400
+    return render_template("improvement/action_new.html", client=client, form=form, visit=visit, location=location,
+                           question=question, prompt=tr(question.prompt, language)), status
+
+
+def _render_action(action: CorrectiveAction, status: int = 200, status_form=None, comment_form=None):
+    manager = current_user.is_manager and current_user.client_id == action.client_id
+    if status_form is None:
+        status_form = ActionStatusForm(formdata=None)
+    status_form.status.choices = [(s, ACTION_STATUS_LABELS[s]) for s in MANUAL_MOVES.get(action.status, ())]
+    checklist_title = db.session.scalar(select(ChecklistVersion.title).where(
+        ChecklistVersion.checklist_id == action.checklist_id).order_by(ChecklistVersion.number.desc()).limit(1))
+    return render_template(
+        "improvement/action.html", action=action,
+        manager=manager, status_form=status_form, comment_form=comment_form or ActionCommentForm(formdata=None),
+        prompt=tr(action.question.prompt, _language()), checklist_title=tr(checklist_title, _language()),
+        today=date.today(), events=queries.history(action),
+    ), status
+
+
+@bp.route("/actions/<int:action_id>")
+@roles("admin", "client")
+def action(action_id: int):
+    return _render_action(get_for_client(CorrectiveAction, action_id))
+
+
+@bp.route("/actions/<int:action_id>/status", methods=["POST"])
+@roles("admin", "client")
+def action_status(action_id: int):
+    action = get_for_client(CorrectiveAction, action_id)
+    _manager_of(action.client_id)
+    form = ActionStatusForm()
+    form.status.choices = [(s, ACTION_STATUS_LABELS[s]) for s in MANUAL_MOVES.get(action.status, ())]
+    if not form.validate_on_submit():
+        return _render_action(action, 400, status_form=form)
+    try:
+        operations.move_action(action, current_user, form.status.data, form.comment.data)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return _render_action(action, exc.status, status_form=form)
+    flash(_("The status was changed."), "success")
+    return redirect(url_for(".action", action_id=action.id))
+
+
+@bp.route("/actions/<int:action_id>/comments", methods=["POST"])
+@roles("admin", "client")
+def action_comment(action_id: int):
+    action = get_for_client(CorrectiveAction, action_id)
+    _manager_of(action.client_id)
+    form = ActionCommentForm()
+    if not form.validate_on_submit():
+        return _render_action(action, 400, comment_form=form)
+    operations.comment_action(action, current_user, form.text.data)
+    flash(_("The comment was added."), "success")
+    return redirect(url_for(".action", action_id=action.id))
