@@ -284,10 +284,13 @@ def png_bytes_with_alpha() -> bytes:
     return buffer.getvalue()
 
 
-def test_the_evaluator_gets_each_size_with_its_content_type(app, login_as, photo_id):
-    eva = login_as("evaluator")
-    for size, content_type in (("original", "image/png"), ("report", "image/jpeg"), ("thumb", "image/jpeg")):
-        response = eva.get(photo_url(app, photo_id, size))
+def test_each_size_comes_with_its_content_type(app, login_as, photo_id):
+    """The evaluator gets the scaled versions of their own photo; the original is the admin's alone."""
+    eva, admin = login_as("evaluator"), login_as("admin")
+    assert eva.get(photo_url(app, photo_id, "original")).status_code == 404
+    for who, size, content_type in ((admin, "original", "image/png"), (eva, "report", "image/jpeg"),
+                                    (eva, "thumb", "image/jpeg")):
+        response = who.get(photo_url(app, photo_id, size))
         assert response.status_code == 200 and response.content_type == content_type
         assert "private" in response.headers["Cache-Control"]
         Image.open(io.BytesIO(response.data)).verify()

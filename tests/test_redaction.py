@@ -155,6 +155,7 @@ def test_a_known_face_and_plate_are_blurred_in_every_version_a_client_can_fetch(
     # the original: admins only
     assert fetch(client, url(app, "evidence.photo", photo_id=photo_id, size="original"))[0] == 404
     assert fetch(login_as("other_evaluator"), url(app, "evidence.photo", photo_id=photo_id, size="original"))[0] == 404
+    assert fetch(login_as("evaluator"), url(app, "evidence.photo", photo_id=photo_id, size="original"))[0] == 404
     status, original = fetch(login_as("admin"), url(app, "evidence.photo", photo_id=photo_id, size="original"))
     assert status == 200 and original.size == (1200, 900)
     # reports and PDFs read the blurred report size

@@ -116,18 +116,19 @@ def served_key(photo: Photo, size: str, user) -> str | None:
     """The stored object ``user`` gets for ``size`` of ``photo``, or None (404).
 
     Admins: everything; the report size and thumbnail are the redacted ones once they are ready
-    (the review screen's editor shows the original with its areas). The photo's own evaluator: the
-    versions they took, unblurred. Clients: only the redacted versions, and nothing until they are
-    ready, unless their organisation has turned blurring off; never the original.
+    (the review screen's editor shows the original with its areas); the original is theirs alone.
+    The photo's own evaluator: the scaled versions they took, unblurred (their form shows them
+    before blurring is done). Clients: only the redacted versions, and nothing until they are
+    ready, unless their organisation has turned blurring off.
     """
     redacted = {"report": photo.redacted_report_key, "thumb": photo.redacted_thumb_key}
     plain = {"original": photo.storage_key, "report": photo.report_key, "thumb": photo.thumb_key}
     if user.is_authenticated and user.is_admin:
         return redacted[size] if size != "original" and photo.redacted else plain[size]
-    if user.is_authenticated and user.is_evaluator and photo.visit.evaluator_id == user.id:
-        return plain[size]
     if size == "original":
         return None
+    if user.is_authenticated and user.is_evaluator and photo.visit.evaluator_id == user.id:
+        return plain[size]
     if not photo.visit.client.redact_photos:
         return plain[size]
     return redacted[size] if photo.redacted else None
