@@ -213,3 +213,22 @@ def test_calibration_visits_never_released_nor_counted(app, world, login_as):
         counted = db.session.scalars(db.select(Visit.id).where(*conds)).all()
         assert visit_id not in counted and len(counted) == 1
     assert login_as("client").get(f"/reports/visits/{visit_id}").status_code == 404
+
+
+def test_the_calibration_material_is_in_the_evaluators_form(app, world, login_as):
+    """The round's transcript is read in the form itself (one tap away on every section), not only
+    on a page of its own; an ordinary visit's form has no such fold."""
+    with app.app_context():
+        version = factories.make_version()
+        rnd = _round(world, version)
+        db.session.commit()
+        mine = next(m.visit_id for m in rnd.members if m.visit.evaluator_id == world.ids["evaluator"])
+        ordinary = factories.make_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator),
+                                        version).id
+        db.session.commit()
+    eva = login_as("evaluator")
+    assert eva.post(f"/visits/{mine}/start").status_code == 302
+    for section in (1, 2):
+        page = eva.get(f"/visits/{mine}/form?section={section}").get_data(as_text=True)
+        assert 'id="sq-material"' in page and "Customer: hello" in page
+    assert 'id="sq-material"' not in eva.get(f"/visits/{ordinary}/form").get_data(as_text=True)
