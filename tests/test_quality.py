@@ -232,3 +232,9 @@ def test_the_calibration_material_is_in_the_evaluators_form(app, world, login_as
         page = eva.get(f"/visits/{mine}/form?section={section}").get_data(as_text=True)
         assert 'id="sq-material"' in page and "Customer: hello" in page
     assert 'id="sq-material"' not in eva.get(f"/visits/{ordinary}/form").get_data(as_text=True)
+
+
+def test_the_job_board_links_each_clients_pool_rules(app, world, login_as):
+    page = login_as("admin").get("/admin/jobs").get_data(as_text=True)
+    for client in ("client_a", "client_b"):
+        assert f'/admin/clients/{world.ids[client]}/pool"' in page
