@@ -56,6 +56,12 @@ def unredacted_count(visit_id: int) -> int:
         Photo.visit_id == visit_id, Photo.redaction_state != "done")) or 0
 
 
+def unredacted_ids(visit_id: int) -> list[int]:
+    """Ids of the visit's photos whose redacted versions are not ready, in upload order."""
+    return list(db.session.scalars(select(Photo.id).where(
+        Photo.visit_id == visit_id, Photo.redaction_state != "done").order_by(Photo.id)))
+
+
 def redaction_backlog() -> list[int]:
     """Ids of every photo not redacted yet (pending or failed), oldest first."""
     return list(db.session.scalars(select(Photo.id).where(Photo.redaction_state != "done").order_by(Photo.id)))

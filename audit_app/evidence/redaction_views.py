@@ -38,10 +38,18 @@ def redaction_info(photo: Photo) -> dict:
     state = photo.redaction_state
     stuck = state == "pending" and photo.redaction_queued_at is not None and \
         utcnow() - photo.redaction_queued_at > STUCK_AFTER
+    if state == "failed":
+        detail = photo.redaction_error or ""
+    elif state == "pending" and photo.redaction_attempts:
+        detail = _("try %(n)d of %(max)d failed: %(error)s", n=photo.redaction_attempts, max=jobs.max_attempts(),
+                   error=photo.redaction_error or "")
+    else:
+        detail = ""
     return {
         "id": photo.id,
         "state": state,
         "state_label": str(STATE_LABELS.get(state, state)),
+        "detail": detail,
         "attempts": photo.redaction_attempts,
         "max_attempts": jobs.max_attempts(),
         "error": photo.redaction_error or "",

@@ -244,7 +244,14 @@ def evidence_template_helpers():
         "redaction_info": redaction_info,
         "capture_flag": capture_flag,
         "redaction_assets": redaction_assets,
+        "redaction_waiting": redaction_waiting,
     }
+
+
+def redaction_waiting(visit) -> list[int]:
+    """Ids of the visit's photos not blurred yet, when its client gets blurred photos (the review
+    screen says so beside Approve: approval waits for them)."""
+    return queries.unredacted_ids(visit.id) if visit.client.redact_photos else []
 
 
 def capture_flag(photo: Photo) -> dict:

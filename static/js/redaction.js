@@ -1,7 +1,8 @@
 /* The review screen's editor of a photo's blurred areas (templates/evidence/_redaction.html).
  *
- * Boxes are drawn over the original, in the original's pixels scaled to the shown size. Drag
- * (mouse, pen or finger: pointer events) to add a box; "Remove" takes one away. Each change is
+ * Boxes are drawn over the original, in the original's pixels scaled to the shown size, numbered
+ * as in the list under the photo. Drag (mouse, pen or finger: pointer events) to add a box;
+ * "Remove" takes one away. Each change is
  * sent at once (POST regions_url, JSON); the server makes the blurred versions again in the
  * background, and the state is polled until they are ready. No inline script or style: positions
  * are set through the CSSOM.
@@ -25,8 +26,8 @@
     for (var i = 0; i < items.length; i++) {
       var li = items[i];
       this.regions.push({
-        id: li.dataset.regionId, kind: li.dataset.kind, label: li.querySelector("span").textContent,
-        x: +li.dataset.x, y: +li.dataset.y, w: +li.dataset.w, h: +li.dataset.h
+        id: li.dataset.regionId, kind: li.dataset.kind, label: li.dataset.label,
+        source_label: li.dataset.sourceLabel, x: +li.dataset.x, y: +li.dataset.y, w: +li.dataset.w, h: +li.dataset.h
       });
     }
     this.bind();
@@ -48,7 +49,8 @@
       if (e.button !== undefined && e.button > 0) return;
       if (e.target && e.target.getAttribute("data-rd-remove")) return;
       e.preventDefault();
-      self.layer.setPointerCapture(e.pointerId);
+      try { self.layer.setPointerCapture(e.pointerId); } catch (err) { /* a pointer no longer active */ }
+      if (box) box.remove();
       var r = self.layer.getBoundingClientRect();
       start = { x: e.clientX - r.left, y: e.clientY - r.top, rect: r };
       box = document.createElement("div");
@@ -79,7 +81,7 @@
                           w: Math.round(w * sx), h: Math.round(h * sy) }] }, box);
     }
     this.layer.addEventListener("pointerup", finish);
-    this.layer.addEventListener("pointercancel", function () { if (box) box.remove(); start = null; });
+    this.layer.addEventListener("pointercancel", function () { if (box) box.remove(); start = null; box = null; });
   };
 
   function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
@@ -99,7 +101,12 @@
       var r = this.regions[j];
       var el = document.createElement("div");
       el.className = "rd-box rd-box-" + r.kind;
-      el.title = r.label;
+      el.title = (j + 1) + ". " + r.label;
+      var number = document.createElement("span");
+      number.className = "rd-number rd-number-" + r.kind;
+      number.setAttribute("aria-hidden", "true");
+      number.textContent = String(j + 1);
+      el.appendChild(number);
       el.style.left = (100 * r.x / this.width) + "%";
       el.style.top = (100 * r.y / this.height) + "%";
       el.style.width = (100 * r.w / this.width) + "%";
@@ -115,8 +122,20 @@
       var r = this.regions[i];
       var li = document.createElement("li");
       li.dataset.regionId = r.id;
+      li.dataset.kind = r.kind;
+      li.dataset.x = r.x; li.dataset.y = r.y; li.dataset.w = r.w; li.dataset.h = r.h;
+      li.dataset.label = r.label;
+      li.dataset.sourceLabel = r.source_label;
       var span = document.createElement("span");
-      span.textContent = r.label + " · " + r.source_label;
+      span.className = "rd-item";
+      var number = document.createElement("span");
+      number.className = "rd-number rd-number-" + r.kind;
+      number.setAttribute("aria-hidden", "true");
+      number.textContent = String(i + 1);
+      var text = document.createElement("span");
+      text.textContent = r.label + " · " + r.source_label;
+      span.appendChild(number);
+      span.appendChild(text);
       var button = document.createElement("button");
       button.type = "button";
       button.className = "btn btn-sm btn-outline-secondary rd-remove";
@@ -142,12 +161,33 @@
       state.className = "rd-state rd-state-" + info.state + " small mb-1";
       var label = state.querySelector("[data-rd-state-label]");
       if (label) label.textContent = info.state_label;
+      var detail = state.querySelector("[data-rd-state-detail]");
+      if (detail) detail.textContent = info.detail ? "· " + info.detail : "";
     }
+    var retry = this.root.querySelector("[data-rd-retry]");
+    if (retry) retry.hidden = !info.can_retry;
     var preview = this.root.querySelector("[data-rd-preview]");
-    if (preview && info.preview_url) preview.href = info.preview_url;
+    if (preview && info.preview_url) {
+      preview.href = info.preview_url;
+      preview.parentNode.hidden = false;
+    }
+    var editor = this.root.querySelector("[data-rd-editor]");
+    if (editor && info.detected) editor.hidden = false;  // the first detection has finished
+    var summary = this.root.querySelector("[data-rd-summary]");
+    if (summary) summary.textContent = summary.textContent.replace(/\(\d+\)/, "(" + this.regions.length + ")");
     this.drawBoxes();
     this.drawList();
+    noticeWaiting();
   };
+
+  // the notice beside Approve goes once every photo of the page is blurred
+  function noticeWaiting() {
+    var notice = document.getElementById("redaction-waiting");
+    if (!notice) return;
+    var roots = document.querySelectorAll("[data-redaction]");
+    for (var i = 0; i < roots.length; i++) if (roots[i].dataset.state !== "done") return;
+    notice.hidden = true;
+  }
 
   Editor.prototype.send = function (change, pendingBox) {
     var self = this;
