@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit_app.core.access import PUBLIC
 from audit_app.extensions import db
 
 from . import factories
@@ -48,4 +49,6 @@ RULES = {
     "submissions.reject": ({"admin"}, submitted_args),
     "submissions.queue": ({"admin"}, lambda w: {}),
     "submissions.submitted": ({"evaluator"}, visit_args, OTHERS),
+    "submissions.service_worker": (PUBLIC, lambda w: {}),
+    "submissions.manifest": (PUBLIC, lambda w: {}),
 }

@@ -84,7 +84,7 @@ def test_answers_survive_reload_and_offline_then_submit(app, world, new_page):
     page.context.set_offline(True)
     page.click(f"label[for='q-{q['q5']}-yes']")
     page.fill(f"#q-{q['q6']}", "Friendly staff")
-    page.wait_for_function("() => document.getElementById('sq-state').textContent.indexOf('Ei yhteyttä: 2') === 0")
+    page.wait_for_function("() => document.getElementById('sq-state').textContent.indexOf('Ei yhteyttä · 2') === 0")
     page.wait_for_timeout(700)  # past the text debounce
     assert "q5" not in stored_answers(app, vid) and "q6" not in stored_answers(app, vid)
     page.context.set_offline(False)

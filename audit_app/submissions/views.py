@@ -258,3 +258,6 @@ def queue():
 
 
 register_nav("submissions.queue", _l("Review"), ("admin",), 40)
+
+
+from . import offline  # noqa: E402,F401  (the manifest and the service worker join this blueprint)

@@ -9,6 +9,10 @@
  */
 (function () {
   "use strict";
+  // the page may name this script twice (the widgets' assets and the form's scripts): run once, or a
+  // second copy would send the same queued photo again beside the first
+  if (window.EvidenceQueue) return;
+  window.EvidenceQueue = {};
 
   var MAX_EDGE = 2500;
   var JPEG_QUALITY = 0.85;
@@ -47,14 +51,17 @@
     });
   }
 
+  // the form's state bar counts the queued photos (static/js/submissions.js listens)
+  function changed() { document.dispatchEvent(new CustomEvent("ev:queue")); }
+
   function queuePut(item) {
     memory[item.uid] = item;
-    return tx("readwrite", function (store) { if (store) store.put(item); });
+    return tx("readwrite", function (store) { if (store) store.put(item); }).then(changed);
   }
 
   function queueDelete(uid) {
     delete memory[uid];
-    return tx("readwrite", function (store) { if (store) store.delete(uid); });
+    return tx("readwrite", function (store) { if (store) store.delete(uid); }).then(changed);
   }
 
   function queueAll() {
@@ -113,6 +120,8 @@
   // --- a widget -----------------------------------------------------------------------------
   var widgets = [];
   var inFlight = {};
+  var sending = {}; // uid -> the promise of its upload
+  var uploaded = {}; // uids the server has: never sent again from this page
 
   function Widget(root) {
     this.root = root;
@@ -246,55 +255,77 @@
     tile.classList.add("ev-refused");
   };
 
+  // sends one queued photo; resolves {done: uploaded or refused for good, json, status}. Shared by the
+  // widgets and by flushVisit (photos queued on a section page that is not open now)
+  function send(item, caption, csrf, onprogress) {
+    var uid = item.uid;
+    return new Promise(function (resolve) {
+      var form = new FormData();
+      form.append("file", item.blob, "photo.jpg");
+      form.append("question_id", item.questionId || "");
+      form.append("caption", caption || "");
+      form.append("client_uid", uid);
+      form.append("captured_at", item.capturedAt || "");
+      var xhr = new XMLHttpRequest();
+      inFlight[uid] = xhr;
+      xhr.open("POST", item.url);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      if (onprogress) xhr.upload.onprogress = onprogress;
+      xhr.onload = function () {
+        delete inFlight[uid];
+        var json = null;
+        var isJson = (xhr.getResponseHeader("Content-Type") || "").indexOf("application/json") === 0;
+        if (isJson) { try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; } }
+        if ((xhr.status === 200 || xhr.status === 201) && json && json.id) {
+          uploaded[uid] = true;
+          queueDelete(uid).then(function () { resolve({ uploaded: true, json: json, status: xhr.status }); });
+          return;
+        }
+        if (json && json.error && [400, 404, 409, 413, 415, 422].indexOf(xhr.status) >= 0) {
+          resolve({ refused: true, json: json, status: xhr.status });
+          return;
+        }
+        // signed out (the sign-in page), a server error: stays queued
+        resolve({ failed: true, status: xhr.status });
+      };
+      xhr.onerror = xhr.ontimeout = function () { delete inFlight[uid]; resolve({ failed: true, status: 0 }); };
+      xhr.onabort = function () { delete inFlight[uid]; resolve({ aborted: true }); };
+      xhr.send(form);
+    });
+  }
+
   Widget.prototype.upload = function (item) {
     var self = this;
     var uid = item.uid;
-    if (inFlight[uid]) return;
+    if (sending[uid]) return sending[uid];
+    if (inFlight[uid] || uploaded[uid]) return Promise.resolve();
     var tile = this.pending[uid] || this.pendingTile(uid, item.blob, item.caption);
     var retry = tile.querySelector(".ev-retry");
     retry.hidden = true;
     if (!navigator.onLine) {
       this.setStatus(tile, this.d.msgOffline, true);
       retry.hidden = false;
-      return;
+      return Promise.resolve();
     }
     var caption = tile.querySelector(".ev-caption").value;
-    var form = new FormData();
-    form.append("file", item.blob, "photo.jpg");
-    form.append("question_id", item.questionId || "");
-    form.append("caption", caption || item.caption || "");
-    form.append("client_uid", uid);
-    form.append("captured_at", item.capturedAt || "");
-    var xhr = new XMLHttpRequest();
-    inFlight[uid] = xhr;
-    xhr.open("POST", item.url);
-    xhr.setRequestHeader("X-CSRFToken", this.csrf());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.onprogress = function (e) {
-      if (e.lengthComputable) self.setProgress(tile, (e.loaded / e.total) * 100);
-    };
     this.setStatus(tile, this.d.msgUploading);
     this.setProgress(tile, 0);
-    xhr.onload = function () {
-      delete inFlight[uid];
-      var json = null;
-      var isJson = (xhr.getResponseHeader("Content-Type") || "").indexOf("application/json") === 0;
-      if (isJson) { try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; } }
-      if ((xhr.status === 200 || xhr.status === 201) && json && json.id) {
-        queueDelete(uid);
-        self.becomeUploaded(tile, json);
-        return;
-      }
-      if (json && json.error && [400, 404, 409, 413, 415, 422].indexOf(xhr.status) >= 0) {
-        var msg = xhr.status === 413 ? (json.error || self.d.msgTooLarge) : json.error;
+    var done = send(item, caption || item.caption || "", this.csrf(), function (e) {
+      if (e.lengthComputable) self.setProgress(tile, (e.loaded / e.total) * 100);
+    }).then(function (result) {
+      delete sending[uid];
+      if (result.uploaded) {
+        self.becomeUploaded(tile, result.json);
+      } else if (result.refused) {
+        var msg = result.status === 413 ? (result.json.error || self.d.msgTooLarge) : result.json.error;
         self.refuse(tile, uid, self.d.msgRefused + " " + msg);
-        return;
+      } else if (result.failed) {
+        self.failed(tile);
       }
-      self.failed(tile);
-    };
-    xhr.onerror = xhr.ontimeout = function () { delete inFlight[uid]; self.failed(tile); };
-    xhr.onabort = function () { delete inFlight[uid]; };
-    xhr.send(form);
+    });
+    sending[uid] = done;
+    return done;
   };
 
   Widget.prototype.failed = function (tile) {
@@ -376,13 +407,51 @@
   function retryAll() {
     queueAll().then(function (items) {
       items.forEach(function (item) {
-        if (inFlight[item.uid]) return;
+        if (inFlight[item.uid] || sending[item.uid] || uploaded[item.uid]) return;
         for (var i = 0; i < widgets.length; i++) {
           if (widgets[i].matches(item)) { memory[item.uid] = item; widgets[i].upload(item); return; }
         }
       });
     });
   }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return (meta && meta.getAttribute("content")) || "";
+  }
+
+  /** The photos queued on this phone for an upload address (one visit's). */
+  function queuedFor(url) {
+    return queueAll().then(function (items) { return items.filter(function (it) { return it.url === url; }); });
+  }
+
+  /** Sends every photo queued for a visit, also those whose section page is not open; resolves with
+   * how many are still waiting. A queued submit (static/js/submissions.js) waits for this. */
+  function flushVisit(url) {
+    return queuedFor(url).then(function (items) {
+      return Promise.all(items.map(function (item) {
+        if (sending[item.uid]) return sending[item.uid];
+        if (uploaded[item.uid]) return null;
+        for (var i = 0; i < widgets.length; i++) {
+          if (widgets[i].matches(item)) { memory[item.uid] = item; return widgets[i].upload(item); }
+        }
+        if (inFlight[item.uid]) return null;
+        var done = send(item, item.caption || "", csrfToken()).then(function (result) {
+          delete sending[item.uid];
+          if (result.refused) return queueDelete(item.uid);  // refused for good: it cannot go in
+          return null;
+        });
+        sending[item.uid] = done;
+        return done;
+      }));
+    }).then(function () { return queuedFor(url); }).then(function (left) { return left.length; });
+  }
+
+  window.EvidenceQueue = {
+    loaded: true,
+    count: function (url) { return queuedFor(url).then(function (items) { return items.length; }); },
+    flush: flushVisit
+  };
 
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-evidence-widget]"), function (root) {

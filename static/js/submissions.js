@@ -5,18 +5,26 @@
  * pending answers override what the server rendered and are sent again; they are retried when
  * the network returns and periodically. The server keeps the answer with the latest
  * answered_at, so a re-sent or late write is harmless. No framework, no CDN.
+ *
+ * Offline (static/js/offline-queue.js holds the queue's logic, static/js/offline-sw.js the service
+ * worker): the phone also keeps the last answer written to each question, so a copy of this page
+ * served from the phone's cache (older than those answers) gets them re-applied. Submit with no
+ * network, or with answers or photos still waiting, is queued: it is sent when the network returns,
+ * after the answers and then the photos. A refusal (something missing) is kept and shown each time
+ * the form is opened until the next submit; a session that ended meanwhile asks to sign in again,
+ * and nothing queued leaves the phone before the server has it.
  */
 (function () {
   "use strict";
 
   var root = document.getElementById("sq-form");
-  if (!root || root.dataset.readOnly === "true") return;
+  if (!root || root.dataset.readOnly === "true" || !window.OfflineQueue) return;
+  var Q = window.OfflineQueue;
 
   var visitId = root.dataset.visitId;
   var saveUrl = root.dataset.saveUrl;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrf = meta ? meta.content : "";
-  var PREFIX = "audit:pending:" + visitId + ":";
   var SW_PREFIX = "audit:stopwatch:" + visitId + ":";
   var RETRY_MS = 8000;
   var TEXT_DEBOUNCE_MS = 600;
@@ -25,6 +33,9 @@
   var inFlightPromise = {}; // question id -> the promise of that request
   var timers = {};
   var networkDown = false;
+  var signedOut = false;
+  var photosWaiting = 0;
+  var submitting = false;
 
   // --- storage (localStorage, or memory when the browser refuses it) -------------------------
   var memory = {};
@@ -56,23 +67,9 @@
     });
   }
 
-  function readPending(qid) {
-    var raw = store.get(PREFIX + qid);
-    if (!raw) return null;
-    try { return JSON.parse(raw); } catch (e) { store.remove(PREFIX + qid); return null; }
-  }
-  function writePending(w) { store.set(PREFIX + w.question_id, JSON.stringify(w)); }
-  function clearPending(qid, clientId) {
-    var current = readPending(qid);
-    if (current && current.client_id === clientId) store.remove(PREFIX + qid);
-  }
-  function pendingIds() {
-    var seen = {};
-    store.keys().forEach(function (k) {
-      if (k && k.indexOf(PREFIX) === 0) seen[k.slice(PREFIX.length)] = true;
-    });
-    return Object.keys(seen);
-  }
+  function readPending(qid) { return Q.pending(store, visitId, qid); }
+  function writePending(w) { Q.record(store, visitId, w); }
+  function pendingIds() { return Q.pendingIds(store, visitId); }
 
   // --- reading and writing the inputs of one question ----------------------------------------
   function box(qid) { return root.querySelector('.sq-question[data-question-id="' + qid + '"]'); }
@@ -174,26 +171,41 @@
   }
 
   // --- the save state in the bottom bar ------------------------------------------------------
-  function fill(template, n) { return (template || "").replace("{n}", String(n)); }
+  var texts = {
+    saved: root.dataset.textSaved, saving: root.dataset.textSaving, sending: root.dataset.textSending,
+    offline: root.dataset.textOffline, waiting: root.dataset.textWaiting,
+    answersOne: root.dataset.textAnswersOne, answersMany: root.dataset.textAnswersMany,
+    photosOne: root.dataset.textPhotosOne, photosMany: root.dataset.textPhotosMany, both: root.dataset.textBoth,
+    submitOffline: root.dataset.textSubmitOffline, submitWaiting: root.dataset.textSubmitWaiting
+  };
+
+  function isOffline() { return networkDown || navigator.onLine === false; }
 
   function updateState() {
-    if (!stateEl) return;
     var n = pendingIds().length;
-    var text, cls = "";
-    if (n === 0) {
-      text = root.dataset.textSaved;
-    } else if (networkDown || navigator.onLine === false) {
-      text = n === 1 ? root.dataset.textOfflineOne : fill(root.dataset.textOfflineMany, n);
-      cls = "sq-offline";
-    } else if (Object.keys(inFlight).length) {
-      text = root.dataset.textSaving;
-    } else {
-      text = fill(root.dataset.textWaitingMany, n);
-      cls = "sq-offline";
-    }
-    stateEl.textContent = text;
-    stateEl.className = "sq-state " + cls;
+    var queued = Q.submitQueued(store, visitId);
     root.dataset.pending = String(n);
+    root.dataset.photosWaiting = String(photosWaiting);
+    root.dataset.submitQueued = queued ? "true" : "false";
+    var note = document.getElementById("sq-submit-queued");
+    if (note) note.hidden = !queued;
+    if (!stateEl) return;
+    var s = Q.stateText({ answers: n, photos: photosWaiting, offline: isOffline(), submit: queued,
+                          saving: Object.keys(inFlight).length > 0, sending: submitting }, texts);
+    stateEl.textContent = s.text;
+    stateEl.className = "sq-state " + s.cls;
+  }
+
+  function countPhotos() {
+    if (!window.EvidenceQueue || !root.dataset.photosUrl) return Promise.resolve();
+    return window.EvidenceQueue.count(root.dataset.photosUrl).then(function (n) { photosWaiting = n; updateState(); });
+  }
+
+  // --- signed out while offline: sign in again, then everything is sent --------------------------
+  function showSignIn() {
+    signedOut = true;
+    var box = document.getElementById("sq-signed-out");
+    if (box) box.hidden = false;
   }
 
   // --- sending ---------------------------------------------------------------------------------
@@ -213,6 +225,7 @@
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(w)
     }).then(function (response) {
+      if (response.type === "opaqueredirect") return { status: 0, body: null };
       return response.json().catch(function () { return null; }).then(function (body) {
         return { status: response.status, body: body };
       });
@@ -221,11 +234,13 @@
       networkDown = false;
       var body = result.body;
       if (result.status === 200 && body && body.ok) {
-        clearPending(qid, w.client_id);
+        Q.confirm(store, visitId, qid, w.client_id);
       } else if (body && (body.code === "invalid" || body.code === "locked" || body.code === "bad_request")) {
         // the server refused this answer for good: say why; retrying would not help
-        clearPending(qid, w.client_id);
+        Q.refuse(store, visitId, qid, w.client_id);
         showError(box(qid), body.error);
+      } else if (result.status === 0 || result.status === 401) {
+        showSignIn();  // the sign-in page's redirect: the session ended; the answer stays queued
       }
       // anything else (signed out, a server error): keep it and retry later
       updateState();
@@ -377,40 +392,166 @@
 
   Array.prototype.forEach.call(root.querySelectorAll("[data-stopwatch]"), setupStopwatch);
 
-  // --- submit: only when nothing is waiting -----------------------------------------------------
+  // --- submit: at once when nothing waits and the network is there, otherwise queued ---------------
   var submitForm = document.getElementById("sq-submit-form");
-  if (submitForm) {
-    submitForm.addEventListener("submit", function (event) {
-      if (submitForm.dataset.sending === "true") { event.preventDefault(); return; }
-      if (pendingIds().length === 0) { submitForm.dataset.sending = "true"; return; }
-      event.preventDefault();
-      flush().then(function () {
-        if (pendingIds().length === 0) {
-          submitForm.dataset.sending = "true";
-          submitForm.submit();
-        } else {
-          window.alert(root.dataset.textNotSent);
-        }
+
+  function showRefused() {
+    var html = Q.refused(store, visitId);
+    var boxEl = document.getElementById("sq-refused");
+    if (!boxEl) return;
+    var body = boxEl.querySelector("[data-role=refused-body]");
+    if (html && body) {
+      // the server's own refusal page (its list of what is missing), kept on the phone
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      body.replaceChildren.apply(body, Array.prototype.map.call(doc.body.childNodes, function (n) {
+        return document.importNode(n, true);
+      }));
+    }
+    boxEl.hidden = !html;
+  }
+
+  // a fresh CSRF token (the page may be an old copy from the phone's cache) and whether the session lives
+  function refreshToken() {
+    return fetch(window.location.href, { credentials: "same-origin", cache: "no-store",
+                                         headers: { "Accept": "text/html" } }).then(function (response) {
+      var path = new URL(response.url).pathname;
+      if (response.redirected && path !== window.location.pathname) { showSignIn(); return false; }
+      if (!response.ok) return false;
+      return response.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector('meta[name="csrf-token"]');
+        if (!fresh) return false;
+        csrf = fresh.content;
+        if (meta) meta.content = csrf;
+        Array.prototype.forEach.call(document.querySelectorAll('input[name="csrf_token"]'), function (input) {
+          input.value = csrf;
+        });
+        signedOut = false;
+        var boxEl = document.getElementById("sq-signed-out");
+        if (boxEl) boxEl.hidden = true;
+        return true;
+      });
+    }, function () { networkDown = true; return false; });
+  }
+
+  /** A queued submit goes when the network is there: answers first, then photos, then the submit. */
+  function sendQueuedSubmit() {
+    if (submitting || !Q.submitQueued(store, visitId) || navigator.onLine === false) return Promise.resolve();
+    submitting = true;
+    updateState();
+    function stop() { submitting = false; updateState(); }
+    return refreshToken().then(function (ok) {
+      if (!ok) return stop();
+      return flush().then(function () {
+        if (pendingIds().length) return stop();
+        var photos = window.EvidenceQueue && root.dataset.photosUrl
+          ? window.EvidenceQueue.flush(root.dataset.photosUrl) : Promise.resolve(0);
+        return photos.then(function (left) {
+          photosWaiting = left;
+          if (left || Q.nextStep({ answers: pendingIds().length, photos: left, submit: true, online: true }) !== "submit") {
+            return stop();
+          }
+          return fetch(submitForm.action, { method: "POST", credentials: "same-origin", body: new FormData(submitForm),
+                                            headers: { "Accept": "text/html" } }).then(function (response) {
+            var path = new URL(response.url).pathname;
+            if (response.ok && response.redirected && /\/submitted$/.test(path)) {
+              Q.submitted(store, visitId);
+              window.location.replace(response.url);
+              return;
+            }
+            if (response.ok && response.redirected && path !== window.location.pathname) {
+              // the sign-in page: the session ended; the submit stays queued
+              showSignIn();
+              return stop();
+            }
+            if (response.status === 400) {
+              return response.text().then(function (html) {
+                var doc = new DOMParser().parseFromString(html, "text/html");
+                var main = doc.getElementById("main");
+                if (main && main.querySelector("#missing")) {
+                  Q.setRefused(store, visitId, main.innerHTML);
+                  showRefused();
+                  var boxEl = document.getElementById("sq-refused");
+                  if (boxEl) boxEl.scrollIntoView();
+                }
+                stop();
+              });
+            }
+            if (response.ok) {
+              // already submitted (from another device): the form says so
+              Q.submitted(store, visitId);
+              window.location.replace(response.url);
+              return;
+            }
+            stop();
+          }, function () { networkDown = true; stop(); });
+        });
       });
     });
   }
 
-  // --- start: pending answers win over the server's rendering, and are sent again ---------------
+  if (submitForm) {
+    submitForm.addEventListener("submit", function (event) {
+      if (submitForm.dataset.sending === "true") { event.preventDefault(); return; }
+      Q.cancelSubmit(store, visitId);
+      store.remove("audit:refused:" + visitId);
+      showRefused();
+      if (!isOffline() && !signedOut && pendingIds().length === 0 && photosWaiting === 0) {
+        submitForm.dataset.sending = "true";
+        return;
+      }
+      // something still waits, or no network: "will be sent when you are online"
+      event.preventDefault();
+      Q.queueSubmit(store, visitId);
+      updateState();
+      sendQueuedSubmit();
+    });
+  }
+
+  // --- start: answers newer than this page (queued, or written after the page was made) win ---------
+  var serverTimes = {};
+  try { serverTimes = JSON.parse(root.dataset.answerTimes || "{}"); } catch (e) { serverTimes = {}; }
+
   function restore() {
-    pendingIds().forEach(function (qid) {
-      var w = readPending(qid);
+    var newer = Q.newerThanPage(store, visitId, serverTimes);
+    Object.keys(newer).forEach(function (qid) {
       var b = box(qid);
-      if (w && b) apply(b, w);
+      if (b) apply(b, newer[qid]);
+    });
+    // the form logic (read by static/js/form-logic-page.js, which runs after this script) sees them too
+    try {
+      var logic = JSON.parse(root.getAttribute("data-form-logic"));
+      var keyOfId = {};
+      (logic.sections || []).forEach(function (s) {
+        (s.questions || []).forEach(function (q) { keyOfId[String(q.id)] = q.key; });
+      });
+      Object.keys(newer).forEach(function (qid) {
+        if (keyOfId[qid]) logic.answers[keyOfId[qid]] = { value: newer[qid].value, na: !!newer[qid].na };
+      });
+      root.setAttribute("data-form-logic", JSON.stringify(logic));
+    } catch (e) { /* no logic on this page */ }
+  }
+
+  // the network is (perhaps) back: answers first, then photos queued on any section, then a queued submit
+  function online() {
+    networkDown = false;
+    flush().then(function () {
+      if (Q.submitQueued(store, visitId)) return sendQueuedSubmit();
+      if (!photosWaiting || navigator.onLine === false || !window.EvidenceQueue) return null;
+      return window.EvidenceQueue.flush(root.dataset.photosUrl).then(function (left) { photosWaiting = left; updateState(); });
     });
   }
 
   restore();
+  showRefused();
   updateState();
-  flush();
-  window.addEventListener("online", function () { networkDown = false; flush(); });
+  online();
+  document.addEventListener("ev:queue", countPhotos);
+  document.addEventListener("DOMContentLoaded", countPhotos);  // static/js/evidence.js runs after this script
+  window.addEventListener("online", online);
   window.addEventListener("offline", updateState);
-  window.addEventListener("pageshow", function (event) { if (event.persisted) { restore(); flush(); } });
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
-  setInterval(function () { if (pendingIds().length) flush(); }, RETRY_MS);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { restore(); online(); } });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) online(); });
+  setInterval(function () { if (pendingIds().length || Q.submitQueued(store, visitId)) online(); }, RETRY_MS);
   root.dataset.ready = "true";
 })();
