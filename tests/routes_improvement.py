@@ -101,6 +101,7 @@ RULES = {
     "improvement.perception_gap": (ADMIN_CLIENT, _client, OTHER_404),
     "improvement.actions": (ADMIN_CLIENT, _client, OTHER_404),
     "improvement.action_new": (ADMIN_CLIENT, _new_action, WRITE),
+    "improvement.actions_export": (ADMIN_CLIENT, lambda w: {**_client(w), "fmt": "csv"}, OTHER_404),
     "improvement.action": (ADMIN_CLIENT, _action, OTHER_404),
     "improvement.action_status": (ADMIN_CLIENT, _action, WRITE),
     "improvement.action_comment": (ADMIN_CLIENT, _action, WRITE),

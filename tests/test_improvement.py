@@ -10,7 +10,9 @@ Two approved phone visits of each kind's one: overall (33.33… + 100) / 2 = 66.
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -449,3 +451,60 @@ def test_dashboard_and_reports_show_targets_met_or_not(app, world, login_as):
         assert 'id="targets"' in page, url
         assert "target-missed" in page and "-3.3" in page, url  # overall 66.7 against 70
         assert "+5.0" in page, url  # the phone's reachability 75.0 against 70
+
+
+def test_client_summary_pdf_has_the_perception_gap_and_the_actions(app, world):
+    import io
+
+    from pypdf import PdfReader
+
+    from audit_app.reports.operations import build_report
+    from audit_app.reports.rendering import render_pdf
+
+    with app.app_context():
+        version, failed, _good = _two_visits(world)
+        _self(world, version, GOOD)
+        action = _action_on(world, failed)
+        action.due_on = TODAY - timedelta(days=1)
+        operations.move_action(action, _user(world), "in_progress")  # overdue: past due and not done
+        db.session.commit()
+        report = build_report("client", world.ids["client_a"], "", TODAY - timedelta(30), TODAY, "en")
+        assert [g["channel"] for g in report.improvement["gap"]] == ["phone"]
+        assert report.improvement["counts"] == {"open": 1, "overdue": 1, "verified": 0, "done": 0}
+        pdf = render_pdf(report)
+        if os.environ.get("IMPROVEMENT_SHOTS"):
+            Path(os.environ["IMPROVEMENT_SHOTS"], "summary.pdf").write_bytes(pdf)
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    # rendered outside a request: in Finnish, the default language
+    assert "Näkemysero" in text and "+33.3" in text and "+50.0" in text
+    assert "Korjaavat toimenpiteet" in text and "Ask for identity" in text and "myöhässä" in text
+    # no self-assessment and no action: neither page
+    with app.app_context():
+        report = build_report("client", world.ids["client_b"], "", TODAY - timedelta(30), TODAY, "en")
+        assert report.improvement["gap"] == [] and report.improvement["actions"] == []
+
+
+def test_actions_export_as_csv_and_xlsx_with_the_lists_filters(app, world, login_as):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator))
+        action = _action_on(world, visit, done=False)
+        action.what = "=HYPERLINK(evil)"
+        second = _action_on(world, visit)
+        second.what = "Train the staff"
+        db.session.commit()
+    cid = world.ids["client_a"]
+    browser = login_as("client")
+    response = browser.get(f"/clients/{cid}/actions.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and {r[0] for r in rows[1:]} == {"'=HYPERLINK(evil)", "Train the staff"}
+    done_only = browser.get(f"/clients/{cid}/actions.xlsx?status=done")
+    sheet = load_workbook(io.BytesIO(done_only.data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Train the staff"]
+    assert login_as("other_client").get(f"/clients/{cid}/actions.csv").status_code == 404
+    assert browser.get(f"/clients/{cid}/actions.pdf").status_code == 404

@@ -51,6 +51,65 @@ def actions(client_id: int):
                            locations=_locations(client.id), language=_language())
 
 
+def _cell(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (as the reports' exports)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.route("/clients/<int:client_id>/actions.<fmt>")
+@roles("admin", "client")
+def actions_export(client_id: int, fmt: str):
+    """The action list with the list's filters as CSV or XLSX."""
+    import csv
+    import io
+
+    from flask import Response
+
+    from ..core.labels import channel_label
+
+    client = _client(client_id)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    form = _filter_form(client.id)
+    if not form.validate():
+        abort(400)
+    filters = queries.ActionFilters(status=form.status.data or None, owner_id=form.owner_id.data,
+                                    location_id=form.location_id.data, channel=form.channel.data or None,
+                                    overdue=form.overdue.data == "1")
+    language, today = _language(), date.today()
+    header = [_("What"), _("Question"), _("Location"), _("Channel"), _("Owner"), _("Due date"), _("Status"),
+              _("Overdue"), _("Created"), _("Failed in the visit of"), _("Checked by the visit of")]
+    rows = []
+    for a in queries.actions(client.id, filters, today=today, limit=100_000):
+        rows.append([a.what, tr(a.question.prompt, language), a.location.name if a.location else "",
+                     str(channel_label(a.channel)) if a.channel else "", a.owner.name, a.due_on.isoformat(),
+                     str(ACTION_STATUS_LABELS.get(a.status, a.status)), _("yes") if a.overdue(today) else "",
+                     a.created_at.date().isoformat(), a.visit.visited_on.isoformat() if a.visit else "",
+                     a.decided_by_visit.visited_on.isoformat() if a.decided_by_visit else ""])
+    name = f"actions_{today.isoformat()}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        writer = csv.writer(buf)
+        writer.writerow(header)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+        return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv", headers=disposition)
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Corrective actions")[:31])
+    ws.append(header)
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(out.getvalue(), headers=disposition,
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def _question_of_visit(visit: Visit, key: str) -> Question | None:
     return db.session.scalar(select(Question).where(Question.version_id == visit.checklist_version_id,
                                                     Question.key == key))

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.labels import labeller
 
 ACTION_STATUS_LABELS = {
-    "open": _l("Open"),
+    "open": _l("To do"),
     "in_progress": _l("In progress"),
     "done": _l("Done"),
     "verified": _l("Verified"),

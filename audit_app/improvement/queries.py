@@ -339,3 +339,39 @@ def location_failed_questions(location_id: int, client_id: int, language: str, d
            for key, checklist_id, qid, n, failed in rows if failed]
     out.sort(key=lambda r: (-r["failed"] / r["included"], -r["failed"], r["key"]))
     return out[:limit]
+
+
+# --- the client summary PDF: plain data (WeasyPrint never sees ORM objects) -----------------------
+
+
+def summary_for_pdf(client_id: int, start: date, end: date, language: str, today: date | None = None) -> dict:
+    """The perception gap of the period (per channel, with its chart as SVG) and the client's actions:
+    counts (open, overdue, verified) and the list, for the client summary PDF."""
+    from ..core.labels import channel_label
+    from .charts import gap_chart_svg
+    from .labels import action_status_label
+
+    today = today or date.today()
+    gap, charts = [], {}
+    for g in perception_gap(client_id, start, end, language):
+        name = f"gap-{g.channel}"
+        has_chart = any(r["gap"] is not None for r in g.rows)
+        if has_chart:
+            charts[name] = gap_chart_svg(g.rows)
+        gap.append({"channel": g.channel, "channel_label": str(channel_label(g.channel)),
+                    "assessed_on": g.assessment.assessed_on,
+                    "location": g.assessment.location.name if g.assessment.location else "",
+                    "rows": [dict(r, name=str(r["name"])) for r in g.rows], "differences": g.differences,
+                    "chart": name if has_chart else None})
+    rows = []
+    for a in actions(client_id, today=today):
+        rows.append({"what": a.what, "where": a.location.name if a.location else str(channel_label(a.channel)),
+                     "prompt": tr(a.question.prompt, language), "owner": a.owner.name, "due_on": a.due_on,
+                     "status": a.status, "status_label": str(action_status_label(a.status)),
+                     "overdue": a.overdue(today),
+                     "decided_on": a.decided_by_visit.visited_on if a.decided_by_visit is not None else None})
+    counts = action_counts(client_id, today)
+    return {"gap": gap, "charts": charts, "actions": rows,
+            "counts": {"open": sum(counts.get(s, 0) for s in ("open", "in_progress", "reopened")),
+                       "overdue": counts.get("overdue", 0), "verified": counts.get("verified", 0),
+                       "done": counts.get("done", 0)}}

@@ -53,6 +53,10 @@ def build_report(scope: str, client_id: int, ref: str, start: date | None, end: 
             subject = ""  # the client's name is the report's own: not repeated as its subject
         report = queries.period_report(scope, f, language, subject)
         report.targets = _targets(report)
+        if scope == "client":
+            from ..improvement.queries import summary_for_pdf
+
+            report.improvement = summary_for_pdf(client_id, f.start, f.end, language)  # gap page, actions
     logo = db.session.get(ClientLogo, client_id)
     report.logo_url = f"storage:{logo.storage_key}" if logo else None
     return report

@@ -73,6 +73,7 @@ def report_charts(report: Report, titled: bool = True) -> dict[str, str]:
     out = {"dimensions": charts.dimension_chart(report.dimensions, _("Score by dimension") if titled else "")}
     if len(report.trend) > 1:
         out["trend"] = charts.trend_chart(report.trend)
+    out.update((getattr(report, "improvement", None) or {}).get("charts", {}))  # the perception gap (improvement)
     return out
 
 
