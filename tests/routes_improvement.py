@@ -105,6 +105,8 @@ RULES = {
     "improvement.action": (ADMIN_CLIENT, _action, OTHER_404),
     "improvement.action_status": (ADMIN_CLIENT, _action, WRITE),
     "improvement.action_comment": (ADMIN_CLIENT, _action, WRITE),
+    "improvement.action_photo_add": (ADMIN_CLIENT, _action, WRITE),
+    "improvement.action_photo": (ADMIN_CLIENT, lambda w: _action_photo(w), OTHER_404),
 }
 
 
@@ -118,3 +120,18 @@ def _target(world):
         return target.id
 
     return world.once("improvement.target", make)
+
+
+def _action_photo(world):
+    def make():
+        from audit_app.evidence.storage import get_storage
+        from audit_app.improvement import operations
+        from audit_app.improvement.models import CorrectiveAction
+
+        action = db.session.get(CorrectiveAction, _action(world)["action_id"])
+        photo = operations.add_action_photo(action, _user(world), data=factories.jpeg_bytes(), caption="Fixed",
+                                            storage=get_storage(), max_bytes=10**7, max_pixels=10**8)
+        db.session.commit()
+        return photo.id
+
+    return {"photo_id": world.once("improvement.photo", make), "size": "thumb"}

@@ -508,3 +508,41 @@ def test_actions_export_as_csv_and_xlsx_with_the_lists_filters(app, world, login
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Train the staff"]
     assert login_as("other_client").get(f"/clients/{cid}/actions.csv").status_code == 404
     assert browser.get(f"/clients/{cid}/actions.pdf").status_code == 404
+
+
+def test_manager_adds_a_photo_of_the_fix(app, world, login_as):
+    import io
+
+    with app.app_context():
+        _user(world).manager = True
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator))
+        aid = _action_on(world, visit).id
+        db.session.commit()
+    browser = login_as("client")
+    response = browser.post(f"/actions/{aid}/photos", {"file": (io.BytesIO(factories.rotated_jpeg_with_gps()), "fix.jpg"),
+                                                       "caption": "New ID sign at the desk"},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = browser.get(f"/actions/{aid}").get_data(as_text=True)
+    assert "New ID sign at the desk" in page
+    with app.app_context():
+        from PIL import Image
+
+        from audit_app.evidence.storage import get_storage
+        from audit_app.improvement.models import ActionPhoto
+
+        (photo,) = db.session.scalars(select(ActionPhoto)).all()
+        pid = photo.id
+        stored = Image.open(io.BytesIO(get_storage().get(photo.storage_key)))
+        assert not stored.getexif()  # metadata (GPS included) stripped by the evidence pipeline
+    thumb = browser.get(f"/action-photos/{pid}/thumb")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    assert login_as("other_client").get(f"/action-photos/{pid}/thumb").status_code == 404
+    assert login_as("evaluator").get(f"/action-photos/{pid}/thumb").status_code == 403
+    # not an image: a clear refusal, nothing stored
+    response = browser.post(f"/actions/{aid}/photos", {"file": (io.BytesIO(b"not an image"), "x.jpg")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert browser.post(f"/actions/{aid}/photos", {}).status_code == 400
+    with app.app_context():
+        assert len(db.session.scalars(select(ActionPhoto)).all()) == 1

@@ -179,7 +179,10 @@ def action_new(client_id: int):
                            question=question, prompt=tr(question.prompt, language)), status
 
 
-def _render_action(action: CorrectiveAction, status: int = 200, status_form=None, comment_form=None):
+def _render_action(action: CorrectiveAction, status: int = 200, status_form=None, comment_form=None,
+                   photo_form=None):
+    from .forms import ActionPhotoForm
+
     manager = current_user.is_manager and current_user.client_id == action.client_id
     if status_form is None:
         status_form = ActionStatusForm(formdata=None)
@@ -190,7 +193,7 @@ def _render_action(action: CorrectiveAction, status: int = 200, status_form=None
         "improvement/action.html", action=action,
         manager=manager, status_form=status_form, comment_form=comment_form or ActionCommentForm(formdata=None),
         prompt=tr(action.question.prompt, _language()), checklist_title=tr(checklist_title, _language()),
-        today=date.today(), events=queries.history(action),
+        today=date.today(), events=queries.history(action), photo_form=photo_form or ActionPhotoForm(formdata=None),
     ), status
 
 
@@ -229,3 +232,62 @@ def action_comment(action_id: int):
     operations.comment_action(action, current_user, form.text.data)
     flash(_("The comment was added."), "success")
     return redirect(url_for(".action", action_id=action.id))
+
+
+# --- evidence of the fix ----------------------------------------------------------------------------
+
+
+@bp.route("/actions/<int:action_id>/photos", methods=["POST"])
+@roles("admin", "client")
+def action_photo_add(action_id: int):
+    from flask import current_app
+
+    from ..core.aftercommit import after_rollback
+    from ..evidence.processing import DEFAULT_MAX_PIXELS
+    from ..evidence.storage import get_storage
+    from .forms import ActionPhotoForm
+
+    action = get_for_client(CorrectiveAction, action_id)
+    _manager_of(action.client_id)
+    form = ActionPhotoForm()
+    limit = int(current_app.config.get("MAX_UPLOAD_MB", 15)) * 1024 * 1024
+    if not form.validate_on_submit() or not getattr(form.file.data, "stream", None):
+        if not form.errors.get("file"):
+            form.file.errors = [*form.file.errors, _("Choose a photo to upload.")]
+        return _render_action(action, 400, photo_form=form)
+    data = form.file.data.stream.read(limit + 1)
+    storage = get_storage()
+    try:
+        if len(data) > limit:
+            raise DomainError(_("The photo is too large. The limit is %(mb)d MB.", mb=limit // (1024 * 1024)),
+                              field="file")
+        photo = operations.add_action_photo(action, current_user, data=data, caption=form.caption.data,
+                                            storage=storage, max_bytes=limit,
+                                            max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS",
+                                                                                  DEFAULT_MAX_PIXELS)))
+    except DomainError as exc:
+        _form_error(form, exc)
+        return _render_action(action, 413 if exc.status == 413 else 400, photo_form=form)
+    keys = [photo.storage_key, photo.report_key, photo.thumb_key]
+    after_rollback(lambda: [storage.delete(k) for k in keys])
+    flash(_("The photo was added."), "success")
+    return redirect(url_for(".action", action_id=action.id))
+
+
+@bp.route("/action-photos/<int:photo_id>/<any(report, thumb):size>")
+@roles("admin", "client")
+def action_photo(photo_id: int, size: str):
+    from flask import Response
+
+    from ..evidence.storage import ObjectMissing, get_storage
+    from .models import ActionPhoto
+
+    photo = get_for_client(ActionPhoto, photo_id)
+    key = photo.report_key if size == "report" else photo.thumb_key
+    try:
+        data = get_storage().get(key)
+    except ObjectMissing:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, SelectField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
@@ -50,6 +51,12 @@ class ActionCommentForm(FlaskForm):
     text = TextAreaField(_l("Comment"), validators=[
         DataRequired(message=_l("Write a comment.")),
         Length(max=5000, message=_l("At most %(max)d characters.", max=5000))], render_kw={"rows": 3})
+
+
+class ActionPhotoForm(FlaskForm):
+    file = FileField(_l("Photo of the fix"), render_kw={"accept": "image/*"})
+    caption = StringField(_l("Caption (optional)"), validators=[
+        Length(max=500, message=_l("At most %(max)d characters.", max=500))])
 
 
 class ActionFilterForm(FlaskForm):

@@ -120,6 +120,9 @@ class CorrectiveAction(TimestampMixin, TenantMixin, db.Model):
     events: Mapped[list[ActionEvent]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionEvent.id"
     )
+    photos: Mapped[list[ActionPhoto]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ActionPhoto.id"
+    )
 
     def overdue(self, today: date | None = None) -> bool:
         """Past its due date and not done (done and verified are done)."""
@@ -144,3 +147,32 @@ class ActionEvent(db.Model):
     action: Mapped[CorrectiveAction] = relationship(back_populates="events")
     user = relationship("User")
     visit = relationship("Visit")
+
+
+class ActionPhoto(db.Model):
+    """Evidence of a fix: a photo the client's manager adds to an action, cleaned by the evidence
+    pipeline (``evidence.processing``: content checked, pixels limited, turned upright, metadata
+    stripped) and kept in Storage. The client's own photo of its own premises: not blurred."""
+
+    __tablename__ = "corrective_action_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id", ondelete="CASCADE"), index=True)
+    caption: Mapped[str] = mapped_column(String(500), default="")
+    storage_key: Mapped[str] = mapped_column(String(255))
+    report_key: Mapped[str] = mapped_column(String(255))
+    thumb_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime | None]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    action: Mapped[CorrectiveAction] = relationship(back_populates="photos")
+
+    @property
+    def client_id(self) -> int:
+        return self.action.client_id
+
+    def visible_to(self, user) -> bool:
+        return self.action.visible_to(user)

@@ -16,7 +16,16 @@ from ..submissions.models import Answer
 from ..submissions.operations import MAX_COMMENT, check_value
 from ..visits.models import CHANNELS, Location, Visit
 from ..visits.signals import status_changed
-from .models import MANUAL_MOVES, OVERALL, ActionEvent, CorrectiveAction, SelfAnswer, SelfAssessment, Target
+from .models import (
+    MANUAL_MOVES,
+    OVERALL,
+    ActionEvent,
+    ActionPhoto,
+    CorrectiveAction,
+    SelfAnswer,
+    SelfAssessment,
+    Target,
+)
 
 # --- targets --------------------------------------------------------------------------------------
 
@@ -202,6 +211,40 @@ def comment_action(action: CorrectiveAction, user, text: str) -> ActionEvent:
     event = _event(action, "comment", user=user, comment=text)
     db.session.flush()
     return event
+
+
+def add_action_photo(action: CorrectiveAction, user, *, data: bytes, caption: str, storage, max_bytes: int,
+                     max_pixels: int) -> ActionPhoto:
+    """Store a photo of the fix through the evidence pipeline; the objects are removed again if the row
+    is not flushed (the caller removes them if the transaction rolls back)."""
+    import uuid
+
+    from ..evidence.processing import process_photo
+
+    caption = (caption or "").replace("\x00", "").strip()
+    if len(caption) > 500:
+        raise DomainError(_("The caption is too long (at most %(max)d characters).", max=500), field="caption")
+    processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    base = f"actions/{action.id}/{uuid.uuid4().hex}/"
+    versions = {"original": processed.original, "report": processed.report, "thumb": processed.thumb}
+    keys = {name: f"{base}{name}.{v.extension}" for name, v in versions.items()}
+    written = []
+    try:
+        for name, version in versions.items():
+            storage.put(keys[name], version.data, version.content_type)
+            written.append(keys[name])
+        photo = ActionPhoto(caption=caption, storage_key=keys["original"], report_key=keys["report"],
+                            thumb_key=keys["thumb"], content_type=processed.original.content_type,
+                            sha256=processed.sha256, captured_at=processed.captured_at,
+                            uploaded_by_id=getattr(user, "id", None))
+        action.photos.append(photo)
+        _event(action, "photo", user=user, comment=caption)
+        db.session.flush()
+    except BaseException:
+        for key in written:
+            storage.delete(key)
+        raise
+    return photo
 
 
 def verify_by_visit(visit: Visit) -> list[CorrectiveAction]:
