@@ -60,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-PACKAGES = ("accounts", "checklists", "visits", "evidence", "submissions", "improvement", "quality", "reports")
+PACKAGES = ("accounts", "checklists", "visits", "evidence", "submissions", "improvement", "quality", "reports",
+            "notifications")
 
 
 def _import_models() -> None:
@@ -95,13 +96,14 @@ def _register_blueprints(app: Flask) -> None:
     from .checklists.views import bp as checklists_bp
     from .evidence.views import bp as evidence_bp
     from .improvement.views import bp as improvement_bp
+    from .notifications.views import bp as notifications_bp
     from .quality.views import bp as quality_bp
     from .reports.views import bp as reports_bp
     from .submissions.views import bp as submissions_bp
     from .visits.views import bp as visits_bp
 
     for blueprint in (accounts_bp, tokens_bp, checklists_bp, visits_bp, evidence_bp, submissions_bp, improvement_bp,
-                      quality_bp, reports_bp):
+                      quality_bp, reports_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
     from .api import register as register_api

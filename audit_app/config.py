@@ -121,4 +121,10 @@ def load_config() -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 15),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # notifications: e-mail through SMTP_URL (else .eml files in instance/outbox/), links in messages
+        # start with PUBLIC_URL; webhooks to private or loopback addresses only with WEBHOOK_ALLOW_PRIVATE
+        "SMTP_URL": os.environ.get("SMTP_URL", "").strip(),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip() or "noreply@localhost",
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:5000",
+        "WEBHOOK_ALLOW_PRIVATE": _bool(os.environ.get("WEBHOOK_ALLOW_PRIVATE")),
     }
