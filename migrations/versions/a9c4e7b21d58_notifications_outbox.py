@@ -1,7 +1,7 @@
 """notifications: the outbox, webhook endpoints and deliveries, e-mail messages and opt-outs
 
 Revision ID: a9c4e7b21d58
-Revises: f3b8c2d41e07
+Revises: c8e2d5a7f914
 Create Date: 2026-12-01 14:00:00
 
 Every event is written to ``outbox`` in the transaction of its change; delivery fans it out into
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a9c4e7b21d58'
-down_revision = 'f3b8c2d41e07'
+down_revision = 'c8e2d5a7f914'
 branch_labels = None
 depends_on = None
 
