@@ -211,7 +211,10 @@ def test_an_admin_draws_a_region_and_removing_one_restores_its_pixels(app, login
             AuditEvent.id).all()
         assert [(e.field, bool(e.old_value), bool(e.new_value)) for e in events] == [
             (f"photo:{photo_id}", False, True), (f"photo:{photo_id}", True, False)]
-        assert "face" in events[1].old_value
+        assert [r["kind"] for r in events[1].old_value] == ["face"]
+    # the trail reads in words: which kind, how large, added or removed
+    trail = admin.get(f"/admin/visits/{visit_id}/review").get_data(as_text=True)
+    assert "Removed: Face (" in trail or "Poistettu: Kasvot (" in trail
 
 
 def test_bad_region_changes_are_refused_with_a_message(app, login_as, visit_id):

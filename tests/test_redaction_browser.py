@@ -146,6 +146,8 @@ def check_editor_and_trail(app, page, visit_id, photo_id, language):
     trail = page.locator("#audit-trail")
     label = {"fi": "Kuvan sumennetut alueet muutettu", "en": "Blurred areas of a photo changed"}[language]
     assert trail.locator("tr", has_text=label).count() == 2, trail.inner_text()
+    removed, added = {"fi": ("Poistettu: Kasvot", "Lisätty: Muu alue"), "en": ("Removed: Face", "Added: Other area")}[language]
+    assert removed in trail.inner_text() and added in trail.inner_text()
 
 
 def approve_and_check_client_sees_the_drawn_area_blurred(app, new_page, page, visit_id, photo_id, language):

@@ -33,6 +33,15 @@ STATE_LABELS = {
 KIND_LABELS = {"face": _l("Face"), "plate": _l("Licence plate"), "other": _l("Other area")}
 
 
+@bp.app_template_global()
+def regions_text(regions) -> str:
+    """Blurred areas as the audit trail shows them: "Face (160 × 160 px), Licence plate (…)"."""
+    if not isinstance(regions, list) or not regions:
+        return "–"
+    return ", ".join(f"{KIND_LABELS.get(r.get('kind'), KIND_LABELS['other'])} ({r.get('w')} × {r.get('h')} px)"
+                     for r in regions if isinstance(r, dict))
+
+
 def redaction_info(photo: Photo) -> dict:
     """Plain data for the review screen's editor and the JSON the editor polls."""
     state = photo.redaction_state

@@ -401,7 +401,7 @@ def reject_visit(visit: Visit, user, reason: str) -> None:
 @regions_changed.connect
 def _record_regions_change(photo, user=None, added=(), removed=(), **_ignored) -> None:
     """An admin's change of a photo's blurred areas, in the visit's audit trail."""
-    def describe(regions):
-        return ", ".join(f"{r['kind']} {r['w']}×{r['h']} @ {r['x']},{r['y']}" for r in regions) or None
+    def boxes(regions):  # what the trail shows in the reader's language (``regions_text``)
+        return [{k: r[k] for k in ("kind", "x", "y", "w", "h")} for r in regions] or None
 
-    record_event(photo.visit, user, "redaction", field=f"photo:{photo.id}", old=describe(removed), new=describe(added))
+    record_event(photo.visit, user, "redaction", field=f"photo:{photo.id}", old=boxes(removed), new=boxes(added))
