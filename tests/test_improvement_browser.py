@@ -121,3 +121,42 @@ def test_manager_closes_the_loop(app, world, new_page, language):
         from audit_app.improvement.models import CorrectiveAction
 
         assert db.session.scalar(select(CorrectiveAction.status)) == "verified"
+
+
+BLOCKING = ("serious", "critical")
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+def test_improvement_pages_pass_axe_on_a_phone(app, world, new_page, language):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from audit_app.improvement import operations
+
+    with app.app_context():
+        user = db.session.get(User, world.ids["client_user"])
+        user.manager, user.language = True, language
+        client, evaluator = db.session.merge(world.client_a), db.session.merge(world.evaluator)
+        version = factories.make_version()
+        visit = factories.make_scored_visit(client, evaluator, version)
+        factories.make_scored_visit(client, evaluator, version, answers=GOOD)
+        operations.set_target(client.id, user, dimension="overall", channel=None, value=70, applies_from=date.today())
+        sa = operations.start_self_assessment(client.id, user, version=version, channel="phone", location=None)
+        ids = {q.key: q.id for q in version.questions()}
+        operations.save_self_answers(sa, {ids[k]: (v, False, "") for k, v in GOOD.items()})
+        operations.submit_self_assessment(sa)
+        draft = operations.start_self_assessment(client.id, user, version=version, channel="chat", location=None)
+        question = next(q for q in version.questions() if q.key == "q4")
+        action = operations.create_action(client.id, user, question=question, what="Check IDs", owner=user,
+                                          due_on=date.today(), visit=visit)
+        db.session.commit()
+        cid, draft_id, action_id, visit_id = client.id, draft.id, action.id, visit.id
+    page = new_page(phone=True, locale=language)
+    page_login(page, world.emails["client"])
+    for url in (f"/clients/{cid}/improvement", f"/clients/{cid}/targets", f"/clients/{cid}/self-assessments",
+                f"/self-assessments/{draft_id}", f"/clients/{cid}/perception-gap", f"/clients/{cid}/actions",
+                f"/actions/{action_id}", f"/clients/{cid}/actions/new?visit_id={visit_id}&key=q4"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        violations = [v for v in Axe().run(page).response["violations"] if v.get("impact") in BLOCKING]
+        assert not violations, (url, [(v["id"], [n["html"][:120] for n in v["nodes"][:3]]) for v in violations])
+        _shot(page, f"{language}-axe-{url.strip('/').replace('/', '-').split('?')[0]}")
