@@ -1,4 +1,5 @@
-"""RQ worker entry point: ``python worker.py [QUEUE ...]`` (default: the ``reports`` and ``evidence`` queues).
+"""RQ worker entry point: ``python worker.py [QUEUE ...]`` (default: the ``reports``, ``evidence`` and
+``notifications`` queues; the scheduler runs too, for the notifications' retries).
 
 Makes the app once from the environment, as ``wsgi.py`` does, and runs RQ's worker inside the
 app's context, so every job finds the configuration, the database and Storage there; the jobs
@@ -17,13 +18,15 @@ def work(app, queues=None, burst: bool = False, worker_class=None) -> bool:
 
     from audit_app.evidence.jobs import QUEUE as EVIDENCE_QUEUE
     from audit_app.extensions import db
+    from audit_app.notifications.delivery import QUEUE as NOTIFICATIONS_QUEUE
     from audit_app.reports.jobs import QUEUE
 
     with app.app_context():
         db.engine.dispose()  # no pooled connection crosses into a forked work horse
         connection = Redis.from_url(app.config["REDIS_URL"])
-        worker = (worker_class or Worker)(list(queues or [QUEUE, EVIDENCE_QUEUE]), connection=connection)
-        return worker.work(burst=burst)
+        worker = (worker_class or Worker)(list(queues or [QUEUE, EVIDENCE_QUEUE, NOTIFICATIONS_QUEUE]),
+                                          connection=connection)
+        return worker.work(burst=burst, with_scheduler=True)  # the scheduler: retries queued with enqueue_in
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from audit_app.extensions import db
 from audit_app.notifications import delivery
-from audit_app.notifications.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from audit_app.notifications.models import EmailMessage, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from tests import factories
 from tests.helpers import wait_for
 
@@ -358,3 +358,261 @@ def test_internal_reports_do_not_reach_clients(app, world, login_as, receiver):
     assert len(events(app, "report.ready")) == 1
     drain(app)
     assert receiver.requests == []
+
+
+# --- 3. e-mail -----------------------------------------------------------------------------------------
+
+
+class Inbox:
+    """A local SMTP server (aiosmtpd) keeping what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        inbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                import email
+                from email import policy
+
+                inbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app, monkeypatch):
+    box = Inbox()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{box.port}")
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 0)
+    yield box
+    box.stop()
+
+
+def parts(message):
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return text, html
+
+
+def set_language(app, user_id, language):
+    with app.app_context():
+        from audit_app.accounts.models import User
+
+        db.session.get(User, user_id).language = language
+        db.session.commit()
+
+
+def assign(app, world, evaluator="evaluator"):
+    with app.app_context():
+        from audit_app.accounts.models import Client, User
+
+        location = factories.make_location(db.session.get(Client, world.ids["client_a"]))
+        visit = factories.make_visit(db.session.get(Client, world.ids["client_a"]),
+                                     db.session.get(User, world.ids[evaluator]), factories.make_version(),
+                                     location=location)
+        db.session.commit()
+        return visit.id
+
+
+@pytest.mark.parametrize("language, subject, greeting", [
+    ("fi", "Uusi käynti sinulle: Central branch · Puhelin", "Hei Eva Evaluator,"),
+    ("en", "New visit for you: Central branch · Phone", "Hello Eva Evaluator,"),
+])
+def test_new_assignment_mail_in_the_users_language(app, world, inbox, language, subject, greeting):
+    set_language(app, world.ids["evaluator"], language)
+    vid = assign(app, world)
+    assert drain(app)["sent"] == 1
+    [message] = inbox.messages
+    assert message["To"] == "eva@t.example" and message["Subject"] == subject
+    assert message["Content-Language"] == language
+    text, html = parts(message)
+    assert greeting in text and greeting in html and "Client A" in text
+    assert "http://localhost:5000/my/visits" in text and 'href="http://localhost:5000/my/visits"' in html
+    assert "#email-settings" in text
+    with app.app_context():
+        row = db.session.scalar(select(EmailMessage))
+        assert row.state == "delivered" and row.sent_at and row.event.payload["visit_id"] == vid
+
+
+def test_returned_and_released_mails(app, world, login_as, inbox):
+    set_language(app, world.ids["client_user"], "en")
+    vid = submitted_visit(app, world)
+    admin = login_as("admin")
+    assert admin.post(f"/admin/visits/{vid}/return", {"comment": "Time the queue <again>."}).status_code == 302
+    drain(app)
+    [returned] = inbox.messages
+    assert returned["To"] == "eva@t.example" and returned["Subject"].startswith("Käyntisi palautettiin")
+    text, html = parts(returned)
+    assert "Time the queue <again>." in text and "Time the queue &lt;again&gt;." in html
+    assert f"/visits/{vid}/form" in text
+
+    # resubmitted and approved: the client's users get "results released" (client B's do not)
+    with app.app_context():
+        from audit_app.visits import operations as visit_ops
+        from audit_app.visits.models import Visit
+
+        visit_ops.transition(db.session.get(Visit, vid), "submitted")
+        db.session.commit()
+    assert admin.post(f"/admin/visits/{vid}/approve").status_code == 302
+    drain(app)
+    released = [m for m in inbox.messages if m["To"] != "eva@t.example"]
+    assert [m["To"] for m in released] == ["client@a.example"]
+    assert released[0]["Subject"] == "New results: Phone"
+    text, _html = parts(released[0])
+    assert "33.3" in text and f"/reports/visits/{vid}" in text and "Eva" not in text
+
+
+def checked(page: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'<input checked[^>]*name="categories"[^>]*value="([a-z]+)"', page))
+
+
+def test_each_user_can_turn_categories_off(app, world, login_as, inbox):
+    evaluator = login_as("evaluator")
+    page = evaluator.get("/account").get_data(as_text=True)
+    assert 'id="email-settings"' in page and checked(page) == {"assignment", "returned"}
+    response = evaluator.post("/account/email-settings", {"categories": ["returned"]})
+    assert response.status_code == 302
+    assert checked(evaluator.get("/account").get_data(as_text=True)) == {"returned"}
+    assign(app, world)
+    drain(app)
+    assert inbox.messages == []  # assignments turned off
+    assert evaluator.post("/account/email-settings", {"categories": ["assignment", "returned"]}).status_code == 302
+    assign(app, world)
+    drain(app)
+    assert len(inbox.messages) == 1
+    # admins have no category: no e-mail section; a made-up category is ignored
+    assert 'id="email-settings"' not in login_as("admin").get("/account").get_data(as_text=True)
+    assert evaluator.post("/account/email-settings", {"categories": ["released", "nonsense"]}).status_code == 302
+    with app.app_context():
+        from audit_app.notifications.operations import turned_off
+
+        assert turned_off(world.ids["evaluator"]) == {"assignment", "returned"}
+
+
+def test_smtp_down_is_retried_and_nothing_is_lost(app, world, monkeypatch):
+    port = free_port()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 3600)
+    assign(app, world)
+    counts = drain(app)
+    assert counts["sent"] == 0 and counts["retry"] == 1
+    with app.app_context():
+        row = db.session.scalar(select(EmailMessage))
+        assert row.state == "pending" and row.attempts == 1 and "Connection" in row.last_error
+        row.next_attempt_at = row.created_at  # an hour passes
+        db.session.commit()
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        drain(app)
+    finally:
+        controller.stop()
+    assert len(received) == 1
+    with app.app_context():
+        assert db.session.scalar(select(EmailMessage.state)) == "delivered"
+
+
+def test_without_smtp_mail_is_written_to_the_instance_outbox(app, world, tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "SMTP_URL", "")
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_PATH", str(tmp_path))
+    assign(app, world)
+    with caplog.at_level("INFO", logger="audit_app.notifications.mail"):
+        drain(app)
+    [path] = list(tmp_path.glob("*.eml"))
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["To"] == "eva@t.example" and message.get_body(("html",)) is not None
+    lines = [r.getMessage() for r in caplog.records if r.name == "audit_app.notifications.mail"]
+    assert len(lines) == 1 and "eva@t.example" in lines[0] and str(path) in lines[0]
+
+
+def test_default_outbox_folder_is_in_the_instance(app):
+    from pathlib import Path
+
+    from audit_app.notifications import mail
+
+    assert "MAIL_OUTBOX_PATH" not in app.config or not app.config["MAIL_OUTBOX_PATH"]
+    assert Path(app.instance_path) / "outbox" == mail.Path(app.instance_path) / "outbox"
+
+
+# --- RQ and the command line ---------------------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
+def test_with_redis_an_rq_worker_delivers_and_schedules_the_retry(app, world, login_as, receiver, monkeypatch):
+    from tests.conftest import require_service
+
+    require_service("Redis", "127.0.0.1", 6379)
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    import worker
+
+    connection = Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 60)
+    try:
+        admin = login_as("admin")
+        assert add_endpoint(admin, receiver.url).status_code == 302
+        receiver.script = [503]
+        vid = submitted_visit(app, world)
+        assert admin.post(f"/admin/visits/{vid}/approve").status_code == 302
+        queue = Queue(delivery.QUEUE, connection=connection)
+        assert queue.count >= 1  # queued after the commit, nothing sent in the request
+        assert receiver.requests == []
+        assert worker.work(app, [delivery.QUEUE], burst=True, worker_class=SimpleWorker)
+        assert deliveries(app) == [("pending", 1, 503)]
+        # the retry is scheduled for when it is due (about a minute), once
+        assert len(queue.scheduled_job_registry) == 1
+        with app.app_context():  # the minute passes
+            db.session.execute(WebhookDelivery.__table__.update().values(next_attempt_at=func.now()))
+            db.session.commit()
+        queue.enqueue(delivery.drain_job)
+        assert worker.work(app, [delivery.QUEUE], burst=True, worker_class=SimpleWorker)
+        assert deliveries(app) == [("delivered", 2, 200)]
+        assert len(queue.failed_job_registry) == 0
+    finally:
+        connection.flushdb()
+        connection.close()
+
+
+def test_flask_notifications_drain(app, world, receiver, login_as):
+    admin = login_as("admin")
+    assert add_endpoint(admin, receiver.url).status_code == 302
+    vid = submitted_visit(app, world)
+    assert admin.post(f"/admin/visits/{vid}/approve").status_code == 302
+    result = app.test_cli_runner().invoke(args=["notifications", "drain"])
+    assert result.exit_code == 0 and "delivered 1" in result.output
+    assert len(receiver.requests) == 1

@@ -74,10 +74,10 @@ def build(row: EmailMessage) -> Built | None:
     mime["To"] = user.email
     mime["Date"] = formatdate(usegmt=True)
     mime["Message-ID"] = make_msgid(idstring=f"n{row.id}")
-    mime["Content-Language"] = language
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(text)
     mime.add_alternative(html, subtype="html")
+    mime["Content-Language"] = language  # after the body: set_content replaces Content-* headers
     return Built(row.id, user.email, mime)
 
 

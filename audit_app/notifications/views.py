@@ -147,3 +147,12 @@ def redeliver(delivery_id: int):
     operations.redeliver(old)
     flash(_("The event will be sent again in a moment."), "success")
     return redirect(url_for("notifications.webhook", endpoint_id=old.endpoint_id))
+
+
+@bp.cli.command("drain")
+def drain_command():
+    """Send what the outbox holds now (fan-out, webhooks, e-mail); retries wait for their time."""
+    import click
+
+    counts = delivery.drain_all()
+    click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
