@@ -25,6 +25,9 @@ from tests.factories import jpeg_bytes, make_photo
 from tests.helpers import ALL_ROLES, RULES
 
 ID_ROUTES_SKIP = {"static", "bootstrap.static"}
+#: objects every evaluator may use, not one evaluator's own: open jobs and quizzes are for the whole
+#: pool, and the access table's calibration round has both test evaluators in it
+SHARED_WITH_EVALUATORS = {"quality.take_job", "quality.take_quiz", "quality.material"}
 FOREIGN = ("other_client", "other_evaluator")
 ROLE_OF = {"admin": "admin", "evaluator": "evaluator", "other_evaluator": "evaluator", "client": "client",
            "other_client": "client"}
@@ -47,7 +50,16 @@ def _request(browser, rule, url):
 
 
 def _is_login(response) -> bool:
+    """Sent to sign in: the pages redirect there, the JSON API answers 401."""
+    if response.status_code == 401 and response.mimetype == "application/problem+json":
+        return True
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+
+
+def _refused_body(rule, response) -> bool:
+    """The API checks a write's body before it looks the id up: an empty body is a 422 whatever
+    the id, so it tells nothing about other tenants' objects."""
+    return rule.endpoint.startswith("api.") and response.status_code == 422
 
 
 # --- other tenants' ids ---------------------------------------------------------------------------
@@ -69,7 +81,9 @@ def test_other_tenants_ids_give_404_or_403_never_200_or_500(app, world, login_as
         elif role == "anonymous":
             if not (_is_login(response) or code == 404):
                 failures.append(f"{rule.endpoint} as anonymous: {code}, expected sign-in or 404")
-        elif role in FOREIGN and code not in (403, 404):
+        elif role == "other_evaluator" and rule.endpoint in SHARED_WITH_EVALUATORS:
+            continue
+        elif role in FOREIGN and code not in (403, 404) and not _refused_body(rule, response):
             failures.append(f"{rule.endpoint} as {role} on client A's / the evaluator's object: {code}")
     assert not failures, "\n".join(failures)
 
@@ -87,7 +101,7 @@ def test_ids_that_do_not_exist_are_404_for_everyone(app, world, login_as, role):
             bogus = dict(kwargs, **{name: 987654})
             response = _request(browser, rule, _url(app, rule.endpoint, **bogus))
             code = response.status_code
-            ok = code in (403, 404) or (role == "anonymous" and _is_login(response))
+            ok = code in (403, 404) or (role == "anonymous" and _is_login(response)) or _refused_body(rule, response)
             if not ok:
                 failures.append(f"{rule.endpoint} with {name}=987654 as {role}: {code}")
     assert not failures, "\n".join(failures)
@@ -461,6 +475,12 @@ def evil_world(app, world):
         assert ops.submit_visit(visit, evaluator) == []
         q1 = next(q for q in version.questions() if q.key == "q1")
         ops.correct_answer(visit, q1, admin, value=False, na=False, reason="Reason " + EVIL)
+        from audit_app.evidence import jobs
+
+        from audit_app.evidence.models import Photo
+
+        for photo_id in db.session.scalars(db.select(Photo.id).where(Photo.visit_id == visit.id)).all():
+            jobs.redact(photo_id)  # faces and plates blurred: approval waits for it (commits)
         ops.approve_visit(visit, admin)
         open_visit = factories.make_visit(client, evaluator, version, status="in_progress",
                                           scenario="Open scenario " + EVIL)

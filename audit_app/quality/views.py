@@ -163,7 +163,9 @@ def take_job(job_id: int):
 @bp.route("/jobs/<int:job_id>/give-back", methods=["POST"])
 @roles("evaluator")
 def give_back(job_id: int):
-    job = db.session.get(Job, job_id) or abort(404)
+    job = db.session.get(Job, job_id)
+    if job is None or job.visit.evaluator_id != current_user.id:
+        abort(404)  # only a job one holds can be given back: someone else's is not there for them
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
