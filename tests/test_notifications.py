@@ -616,3 +616,20 @@ def test_flask_notifications_drain(app, world, receiver, login_as):
     result = app.test_cli_runner().invoke(args=["notifications", "drain"])
     assert result.exit_code == 0 and "delivered 1" in result.output
     assert len(receiver.requests) == 1
+
+
+def test_the_readme_snippet_verifies_a_real_signature():
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Webhooks and e-mail", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102  (our own README)
+    body = b'{"id":1,"type":"visit.released"}'
+    header = delivery.sign("whsec_x", int(time.time()), body)
+    assert namespace["verify"]("whsec_x", header, body)
+    assert not namespace["verify"]("whsec_y", header, body)
+    assert not namespace["verify"]("whsec_x", delivery.sign("whsec_x", int(time.time()) - 3600, body), body)
