@@ -116,8 +116,8 @@ def test_ids_too_large_for_the_database_are_404_not_500(app, world, login_as, ro
         with app.app_context():
             kwargs = make_args(world)
         for name, value in kwargs.items():
-            if not isinstance(value, int) or isinstance(value, bool):
-                continue
+            if not isinstance(value, int) or isinstance(value, bool) or name not in rule.arguments:
+                continue  # ids in the query string: test_numbers_too_large_..._in_bodies_and_queries
             for big in (2**31, 2**63, 2**70):
                 url = _url(app, rule.endpoint, **kwargs).replace(f"/{value}", f"/{big}", 1)
                 code = _request(browser, rule, url).status_code
