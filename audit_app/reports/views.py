@@ -291,26 +291,85 @@ def export(client_id: int, kind: str, fmt: str):
         return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
     f = _filters(form, client_id)
     build = queries.export_visits if kind == "visits" else queries.export_answers
-    header, rows = build(f, _language())
+    header, rows = build(f, _language())  # rows: an iterator that reads the database as it is consumed
     name = f"{kind}_{f.start}_{f.end}.{fmt}"
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows([_csv_safe(v) for v in row] for row in rows)
-        data, mime = ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv"  # Flask adds "; charset=utf-8"
-    else:
-        from openpyxl import Workbook
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":  # Flask adds "; charset=utf-8"
+        return Response(_streamed(_csv_chunks, header, rows), mimetype="text/csv", headers=disposition)
+    sheet = _("Visits") if kind == "visits" else _("Answers")
+    out = _xlsx_file(sheet, header, rows)
+    size = out.seek(0, io.SEEK_END)
+    out.seek(0)
+    response = Response(_file_chunks(out), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={**disposition, "Content-Length": str(size)})
+    response.call_on_close(out.close)
+    return response
 
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(_("Visits") if kind == "visits" else _("Answers"))
-        ws.append(header)
-        for row in rows:
-            ws.append([_csv_safe(v) for v in row])
-        out = io.BytesIO()
+
+EXPORT_CHUNK_BYTES = 64 * 1024
+
+
+def _streamed(make, *args):
+    """``make(*args)``'s chunks, produced while the server sends the body, in an application context
+    of their own (their own database session, removed at the end) in the reader's language.
+
+    Not ``stream_with_context``: that keeps the request's context pushed from the view on, for as long
+    as the body is not consumed; here nothing runs, and nothing is held, until the first chunk is
+    asked for. The request's transaction has been committed by then (``core/transaction.py``)."""
+    app = current_app._get_current_object()
+    language = _language()
+
+    def generate():
+        from flask_babel import force_locale
+
+        with app.app_context(), force_locale(language):
+            yield from make(*args)
+
+    return generate()
+
+
+def _csv_chunks(header, rows):
+    """The CSV file (with a byte-order mark for spreadsheets) in pieces of about 64 KiB, as the rows come."""
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_safe(v) for v in row])
+        if buf.tell() >= EXPORT_CHUNK_BYTES:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
+
+
+def _xlsx_file(sheet: str, header, rows):
+    """The workbook written in openpyxl's write-only mode (each row goes to disk as it is appended)
+    into an unnamed temporary file, which the response then streams and closes."""
+    import tempfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.append(header)
+    for row in rows:
+        ws.append([_csv_safe(v) for v in row])
+    out = tempfile.TemporaryFile()
+    try:
         wb.save(out)
-        data, mime = out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
+def _file_chunks(fh):
+    try:
+        while chunk := fh.read(EXPORT_CHUNK_BYTES):
+            yield chunk
+    finally:
+        fh.close()
 
 
 def _csv_safe(value):
