@@ -74,6 +74,28 @@ def _database_url(instance: Path) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return f"sqlite:///{instance / 'audit.sqlite3'}"
+    return _engine_url("DATABASE_URL", url)
+
+
+def _replica_binds() -> dict:
+    """``DATABASE_REPLICA_URL``: a read replica (a PostgreSQL hot standby) that dashboards, reports and
+    exports read from, as the ``replica`` bind (it owns no tables; ``reports.queries.base.read``
+    routes to it). Unset: every read goes to the primary."""
+    raw = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+    if not raw:
+        return {"DATABASE_REPLICA_URL": ""}
+    return replica_settings(_engine_url("DATABASE_REPLICA_URL", raw))
+
+
+def replica_settings(url: str) -> dict:
+    """The settings that route report reads to the replica at ``url`` (an engine URL)."""
+    options: dict = {"url": url, "pool_pre_ping": True}
+    if url.startswith("postgresql"):  # a replica is read-only: say so, so that a misrouted write fails loudly
+        options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+    return {"DATABASE_REPLICA_URL": url, "SQLALCHEMY_BINDS": {"replica": options}}
+
+
+def _engine_url(name: str, url: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -84,7 +106,7 @@ def _database_url(instance: Path) -> str:
     try:
         make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL is not a valid database URL ({url!r})") from exc
+        raise ConfigError(f"{name} is not a valid database URL ({url!r})") from exc
     return url
 
 
@@ -97,6 +119,7 @@ def load_config() -> dict:
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        **_replica_binds(),  # DATABASE_REPLICA_URL, and with it SQLALCHEMY_BINDS["replica"]
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -41,7 +41,7 @@ def build_report(scope: str, client_id: int, ref: str, start: date | None, end: 
     else:
         f = queries.Filters(client_id=client_id, start=start, end=end)
         if scope == "location":
-            location = db.session.execute(
+            location = queries.base.read.execute(  # the report's own data: from the replica when there is one
                 select(Location.id, Location.name, Location.city).where(Location.id == int(ref))
             ).one()
             f = queries.Filters(client_id=client_id, start=start, end=end, location_id=location.id)

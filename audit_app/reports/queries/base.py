@@ -32,8 +32,9 @@ MAX_FAILED_ITEMS = 500
 
 class _Reader:
     """``db.session``'s execute/scalar/scalars, on the read replica when ``DATABASE_REPLICA_URL`` is set
-    (``replica_engine``): dashboards, reports and exports read through it. Writes, and reads that must
-    see the request's own writes (stored PDFs, the scoped lookups), use ``db.session`` itself."""
+    (``replica_engine``): dashboards, reports and exports read through it, the lookups they make of
+    names, versions and photos included. Writes, and reads that must see the request's own writes
+    (stored PDFs, the rollups' recomputation, the scoped lookups of access), use ``db.session`` itself."""
 
     @staticmethod
     def _bind() -> dict:
@@ -59,7 +60,11 @@ def replica_engine():
 
     if not current_app.config.get("DATABASE_REPLICA_URL"):
         return None
-    return db.engines["replica"]
+    engine = db.engines.get("replica")
+    if engine is None:
+        raise RuntimeError("DATABASE_REPLICA_URL is set without its bind: build the settings with "
+                           "config.replica_settings(url)")
+    return engine
 
 
 read = _Reader()
@@ -201,7 +206,7 @@ def _versions(ids) -> dict[int, dict]:
     ids = sorted({i for i in ids if i})
     if not ids:
         return {}
-    rows = db.session.execute(
+    rows = read.execute(
         select(ChecklistVersion.id, ChecklistVersion.number, ChecklistVersion.title, ChecklistVersion.grade_bands,
                ChecklistVersion.critical_scope).where(ChecklistVersion.id.in_(ids))
     ).all()
@@ -210,14 +215,14 @@ def _versions(ids) -> dict[int, dict]:
 
 
 def dimension_names(language: str) -> dict[str, str]:
-    rows = db.session.execute(select(Dimension.code, Dimension.name).order_by(Dimension.position)).all()
+    rows = read.execute(select(Dimension.code, Dimension.name).order_by(Dimension.position)).all()
     return {code: tr(name, language) or code for code, name in rows}
 
 
 def _prompts(question_ids, language: str) -> dict[int, str]:
     if not question_ids:
         return {}
-    rows = db.session.execute(select(Question.id, Question.prompt).where(Question.id.in_(question_ids))).all()
+    rows = read.execute(select(Question.id, Question.prompt).where(Question.id.in_(question_ids))).all()
     return {i: tr(p, language) for i, p in rows}
 
 
@@ -240,7 +245,7 @@ def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
     if not visit_ids:
         return {}
     out: dict = {}
-    rows = db.session.execute(
+    rows = read.execute(
         select(Photo, Client.redact_photos).join(Visit, Visit.id == Photo.visit_id)
         .join(Client, Client.id == Visit.client_id).where(Photo.visit_id.in_(visit_ids)).order_by(Photo.id))
     for p, redact in rows:
@@ -285,11 +290,11 @@ def month_label(key: str, axis: bool = False, with_year: bool = True) -> str:
 
 
 def client_name(client_id: int) -> str:
-    return db.session.scalar(select(Client.name).where(Client.id == client_id)) or ""
+    return read.scalar(select(Client.name).where(Client.id == client_id)) or ""
 
 
 def clients() -> list[tuple[int, str]]:
-    return [(r.id, r.name) for r in db.session.execute(select(Client.id, Client.name).order_by(Client.name))]
+    return [(r.id, r.name) for r in read.execute(select(Client.id, Client.name).order_by(Client.name))]
 
 
 def _structure(version_ids, language: str) -> tuple[dict, dict]:
@@ -299,12 +304,12 @@ def _structure(version_ids, language: str) -> tuple[dict, dict]:
     sections = {
         r.id: {"id": r.id, "key": r.key, "version_id": r.version_id, "title": tr(r.title, language),
                "dimension": r.dimension, "weight": r.weight, "position": r.position}
-        for r in db.session.execute(select(Section).where(Section.version_id.in_(version_ids))).scalars()
+        for r in read.execute(select(Section).where(Section.version_id.in_(version_ids))).scalars()
     }
     questions = {
         q.id: {"id": q.id, "key": q.key, "section_id": q.section_id, "kind": q.kind, "config": q.config or {},
                "prompt": tr(q.prompt, language), "critical": q.critical, "weight": q.weight,
                "position": q.position, "scored": q.scored, "channels": q.channels or None}
-        for q in db.session.execute(select(Question).where(Question.version_id.in_(version_ids))).scalars()
+        for q in read.execute(select(Question).where(Question.version_id.in_(version_ids))).scalars()
     }
     return sections, questions
