@@ -110,6 +110,12 @@ def answer_values(question) -> list:
         return [0, 1, 2, 3.5, 5, 8, 13]
     if question.kind == "text":
         return ["Friendly and quick.", "The queue was long.", "Kiitos, hyvää palvelua.", ""]
+    if question.kind == "multi":
+        return [[o["key"]] for o in c.get("options", [])]
+    if question.kind == "date":
+        return ["2026-11-30", "2026-12-01"]
+    if question.kind == "time":
+        return ["09:30", "14:05"]
     return []
 
 
@@ -135,8 +141,8 @@ def build_world(app, n: int) -> tuple[list[Evaluator], list[QuestionPlan]]:
         checklists.publish(version)
         channel = max(("in_person", "phone", "chat", "email", "social", "web"),
                       key=lambda ch: sum(q.applies_to(ch) for q in version.questions()))
-        plan = [QuestionPlan(q.id, answer_values(q)) for q in version.questions()
-                if q.applies_to(channel) and q.kind != "photo"]
+        plan = [QuestionPlan(q.id, values) for q in version.questions()
+                if q.applies_to(channel) and (values := answer_values(q))]
         location = visits.create_location(client, name="Bench branch", city="Helsinki") \
             if channel == "in_person" else None
         people = []
