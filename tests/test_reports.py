@@ -688,6 +688,17 @@ def test_visit_report_shows_free_text_and_every_photo_in_page_and_pdf(evidence, 
         assert caption in flat, caption
     assert ("Mar 4, 2026" if language == "en" else "4.3.2026") in flat  # when each was taken, as the reader reads it
     assert "No comment" not in flat and "Ei kommenttia" not in flat
+    # the evidence appendix: each photo's place against the visit's window and its original's SHA-256
+    from audit_app.evidence.models import Photo
+    from audit_app.extensions import db
+
+    with client.client.application.app_context():
+        hashes = db.session.scalars(select(Photo.sha256).where(Photo.visit_id == evidence["worked"])).all()
+    assert len(hashes) == 3
+    squeezed = "".join(flat.split())
+    for digest in hashes:
+        assert digest in squeezed, digest
+    assert ("Evidence photos" if language == "en" else "Todisteena olevat kuvat") in flat
 
 
 def test_visits_without_a_location_are_ranked_by_channel_not_as_a_location(app, evidence, login_as):

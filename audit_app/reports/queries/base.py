@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ...accounts.models import Client
 from ...checklists.models import DEFAULT_GRADE_LABELS, ChecklistVersion, Dimension, Question, Section, tr
 from ...core.models import db
+from ...evidence.integrity import window_flag
 from ...evidence.models import Photo
 from ...scoring import DEFAULT_GRADE_BANDS, display, grade
 from ...visits.models import Location, Visit
@@ -226,9 +227,11 @@ def _prompts(question_ids, language: str) -> dict[int, str]:
     return {i: tr(p, language) for i, p in rows}
 
 
-def _photo_dict(p, redact: bool = True) -> dict | None:
+def _photo_dict(p, redact: bool = True, started_at=None, submitted_at=None) -> dict | None:
     """A photo as reports show it: the redacted report size (faces and plates blurred), or None
-    while that is not ready; the unblurred report size only for a client that turned blurring off."""
+    while that is not ready; the unblurred report size only for a client that turned blurring off.
+    With it, its integrity: whether it was taken in the visit's window, and the SHA-256 of the
+    stored original."""
     if redact:
         if p.redaction_state != "done" or not p.redacted_report_key:
             return None
@@ -236,7 +239,8 @@ def _photo_dict(p, redact: bool = True) -> dict | None:
     else:
         key = p.report_key
     return {"id": p.id, "url": "storage:" + key, "caption": p.caption or "",
-            "captured_at": p.captured_at, "width": p.width, "height": p.height}
+            "captured_at": p.captured_at, "width": p.width, "height": p.height, "sha256": p.sha256,
+            "window": window_flag(p.captured_at, started_at, submitted_at)}
 
 
 def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
@@ -246,10 +250,10 @@ def _photos_for(pairs) -> dict[tuple[int, int | None], list[dict]]:
         return {}
     out: dict = {}
     rows = read.execute(
-        select(Photo, Client.redact_photos).join(Visit, Visit.id == Photo.visit_id)
+        select(Photo, Client.redact_photos, Visit.started_at, Visit.submitted_at).join(Visit, Visit.id == Photo.visit_id)
         .join(Client, Client.id == Visit.client_id).where(Photo.visit_id.in_(visit_ids)).order_by(Photo.id))
-    for p, redact in rows:
-        photo = _photo_dict(p, redact)
+    for p, redact, started_at, submitted_at in rows:
+        photo = _photo_dict(p, redact, started_at, submitted_at)
         if photo is not None:
             out.setdefault((p.visit_id, p.question_id), []).append(photo)
     return out
