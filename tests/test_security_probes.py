@@ -476,7 +476,6 @@ def evil_world(app, world):
         q1 = next(q for q in version.questions() if q.key == "q1")
         ops.correct_answer(visit, q1, admin, value=False, na=False, reason="Reason " + EVIL)
         from audit_app.evidence import jobs
-
         from audit_app.evidence.models import Photo
 
         for photo_id in db.session.scalars(db.select(Photo.id).where(Photo.visit_id == visit.id)).all():
