@@ -149,9 +149,9 @@ def test_review_screen_and_receipt_pass_axe(app, world, visits, new_page, lang):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"/admin/visits/{visits['submitted']}/review")
     answer = page.locator(f"#answer-{visits['questions']['q5']}")
-    assert answer.locator("img").count() == 1  # the photo beside its answer
+    assert answer.locator("img.rv-photo-img").count() == 1  # the photo beside its answer
     assert answer.locator(".answer-points").count() == 1
-    assert page.locator("#visit-photos img").count() == 1  # the visit as a whole
+    assert page.locator("#visit-photos img.rv-photo-img").count() == 1  # the visit as a whole
     assert axe_blocking(page) == []
     shot(page, f"review-desktop-{lang}")
     # the navigation fits one line at 1280 px

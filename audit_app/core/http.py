@@ -44,7 +44,9 @@ def content_security_policy(config: Mapping) -> str:
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *s3_image_sources(config)],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        # the service worker keeps thumbnails for the form offline: fetching one follows its
+        # redirect to the photo store when that is S3
+        "connect-src": ["'self'", *s3_image_sources(config)],
         "worker-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
