@@ -408,3 +408,19 @@ def make_s3_storage(endpoint: str, prefix: str = "evidence", bucket: str | None 
     except storage.client.exceptions.BucketAlreadyOwnedByYou:
         pass
     return storage
+
+
+@pytest.fixture
+def empty_storage(app):
+    """The app (and its local store) lives for the session: the test starts and ends with no photo objects."""
+    from audit_app.evidence.storage import get_storage
+
+    def wipe():
+        with app.app_context():
+            storage = get_storage()
+            for key in list(storage.keys("visits/")):
+                storage.delete(key)
+
+    wipe()
+    yield
+    wipe()

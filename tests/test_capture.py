@@ -23,16 +23,8 @@ from tests.factories import encode, jpeg_bytes, make_photo, make_version, make_v
 
 
 @pytest.fixture(autouse=True)
-def _empty_storage(app):
-    def wipe():
-        with app.app_context():
-            storage = get_storage()
-            for key in list(storage.keys("visits/")):
-                storage.delete(key)
-
-    wipe()
-    yield
-    wipe()
+def _each_test_starts_with_no_photos(empty_storage):
+    pass
 
 
 @pytest.fixture

@@ -27,18 +27,8 @@ from tests.helpers import RULES, expected_access
 
 
 @pytest.fixture(autouse=True)
-def _empty_storage(app):
-    """The app (and its local store) lives for the session; each test starts with no photo objects."""
-
-    def wipe():
-        with app.app_context():
-            storage = get_storage()
-            for key in list(storage.keys("visits/")):
-                storage.delete(key)
-
-    wipe()
-    yield
-    wipe()
+def _each_test_starts_with_no_photos(empty_storage):
+    pass
 
 
 @pytest.fixture
