@@ -150,4 +150,11 @@ def load_config() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip() or "noreply@localhost",
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:5000",
         "WEBHOOK_ALLOW_PRIVATE": _bool(os.environ.get("WEBHOOK_ALLOW_PRIVATE")),
+        # a CA bundle for webhook HTTPS (default: certifi's authorities)
+        "WEBHOOK_CA_FILE": os.environ.get("WEBHOOK_CA_FILE", "").strip(),
+        # the periodic check (flask notifications tick; the delivery thread runs it every
+        # NOTIFY_TICK_SECONDS): finished outbox rows kept this many days, the daily digest's UTC hour
+        "NOTIFY_RETENTION_DAYS": _int("NOTIFY_RETENTION_DAYS", 30),
+        "NOTIFY_DIGEST_HOUR": _int("NOTIFY_DIGEST_HOUR", 6),
+        "NOTIFY_TICK_SECONDS": _int("NOTIFY_TICK_SECONDS", 300),
     }

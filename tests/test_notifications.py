@@ -488,7 +488,7 @@ def checked(page: str) -> set[str]:
 def test_each_user_can_turn_categories_off(app, world, login_as, inbox):
     evaluator = login_as("evaluator")
     page = evaluator.get("/account").get_data(as_text=True)
-    assert 'id="email-settings"' in page and checked(page) == {"assignment", "returned"}
+    assert 'id="email-settings"' in page and checked(page) == {"assignment", "returned", "due"}
     response = evaluator.post("/account/email-settings", {"categories": ["returned"]})
     assert response.status_code == 302
     assert checked(evaluator.get("/account").get_data(as_text=True)) == {"returned"}
@@ -505,7 +505,7 @@ def test_each_user_can_turn_categories_off(app, world, login_as, inbox):
     with app.app_context():
         from audit_app.notifications.operations import turned_off
 
-        assert turned_off(world.ids["evaluator"]) == {"assignment", "returned"}
+        assert turned_off(world.ids["evaluator"]) == {"assignment", "returned", "due"}
 
 
 def test_smtp_down_is_retried_and_nothing_is_lost(app, world, monkeypatch):

@@ -16,7 +16,9 @@ Who drains: RQ workers on the ``notifications`` queue when ``REDIS_URL`` is set 
 scheduled with ``enqueue_in``; ``worker.py`` runs the scheduler), otherwise a daemon thread in
 each app process, started lazily (first request or first event) and woken after each commit
 that wrote events; it also polls every ``NOTIFY_POLL_SECONDS``, which picks up retries and
-anything left by a process that died after its commit.
+anything left by a process that died after its commit, and runs the periodic check
+(``periodic.tick``: overdue actions, visits due tomorrow, daily digests, pruning) every
+``NOTIFY_TICK_SECONDS``. With RQ, cron runs ``flask notifications tick`` instead (README).
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ from sqlalchemy import and_, or_, select, update
 
 from ..accounts.models import User
 from ..core.models import db, utcnow
-from .models import CLIENT_EVENTS, EmailMessage, EmailOptOut, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from .models import (
+    CLIENT_EVENTS,
+    EmailMessage,
+    EmailOptOut,
+    EmailPreference,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 QUEUE = "notifications"
 LEASE = timedelta(minutes=5)
@@ -121,8 +131,8 @@ def fan_out(limit: int = BATCH) -> int:
         for endpoint in _endpoints_for(event):
             db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, state="pending",
                                            next_attempt_at=now, created_at=now))
-        for user_id, category in _recipients(event):
-            db.session.add(EmailMessage(event_id=event.id, user_id=user_id, category=category, state="pending",
+        for user_id, category, state in _recipients(event):
+            db.session.add(EmailMessage(event_id=event.id, user_id=user_id, category=category, state=state,
                                         next_attempt_at=now, created_at=now))
         done += 1
     db.session.commit()  # the rows and the event's dispatched_at together
@@ -146,19 +156,34 @@ def _endpoints_for(event: OutboxEvent) -> list[WebhookEndpoint]:
     return out
 
 
-def _recipients(event: OutboxEvent) -> list[tuple[int, str]]:
-    category = {"visit.assigned": "assignment", "visit.returned": "returned", "visit.released": "released"}.get(
-        event.topic)
+#: the e-mail category of each topic that sends e-mail (``digest`` answers to the ``released`` opt-out)
+MAIL_TOPICS = {"visit.assigned": "assignment", "visit.returned": "returned", "visit.released": "released",
+               "visit.due": "due", "action.overdue": "overdue", "digest.released": "digest"}
+
+
+def _recipients(event: OutboxEvent) -> list[tuple[int, str, str]]:
+    """(user id, category, first state) of each e-mail the event makes; a client user who takes
+    releases as a daily digest gets a ``held`` row that the next digest gathers (``periodic``)."""
+    category = MAIL_TOPICS.get(event.topic)
     if category is None:
         return []
+    active = User.active.is_(True)
     if category == "released":
-        users = select(User.id).where(User.role == "client", User.client_id == event.client_id,
-                                      User.active.is_(True))
+        users = select(User.id).where(User.role == "client", User.client_id == event.client_id, active)
+    elif category == "overdue":
+        users = select(User.id).where(User.role == "client", User.manager.is_(True),
+                                      User.client_id == event.client_id, active)
+    elif category == "digest":
+        users = select(User.id).where(User.id == event.payload.get("user_id"), User.role == "client", active)
     else:
-        users = select(User.id).where(User.id == event.payload.get("evaluator_id"), User.role == "evaluator",
-                                      User.active.is_(True))
-    off = select(EmailOptOut.user_id).where(EmailOptOut.category == category)
-    return [(uid, category) for uid in db.session.scalars(users.where(User.id.not_in(off)).order_by(User.id))]
+        users = select(User.id).where(User.id == event.payload.get("evaluator_id"), User.role == "evaluator", active)
+    off = select(EmailOptOut.user_id).where(EmailOptOut.category == ("released" if category == "digest" else category))
+    ids = list(db.session.scalars(users.where(User.id.not_in(off)).order_by(User.id)))
+    digest: set[int] = set()
+    if category == "released" and ids:
+        digest = set(db.session.scalars(select(EmailPreference.user_id).where(
+            EmailPreference.user_id.in_(ids), EmailPreference.released_digest.is_(True))))
+    return [(uid, category, "held" if uid in digest else "pending") for uid in ids]
 
 
 def _due(model, now):
@@ -224,9 +249,8 @@ def body_of(event: OutboxEvent) -> bytes:
 
 
 def _send_webhook(delivery_id: int) -> str:
-    import requests
-
-    from .operations import check_url
+    from . import pinned
+    from .operations import resolve_url
 
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
@@ -236,18 +260,21 @@ def _send_webhook(delivery_id: int) -> str:
     if not active:
         return _outcome(WebhookDelivery, delivery_id, False, error="endpoint turned off")
     try:
-        check_url(url)  # again at sending time: the name may point elsewhere now
+        # checked again at sending time (the name may point elsewhere now), and the connection goes
+        # to exactly the addresses checked: no second lookup between the check and the connection
+        url, addresses = resolve_url(url)
         stamp = int(time.time())
-        response = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False, headers={
+        response = pinned.post(url, addresses, body, timeout=TIMEOUT,
+                               ca_file=current_app.config.get("WEBHOOK_CA_FILE") or None, headers={
             "Content-Type": "application/json", "User-Agent": "outside-eye-webhooks/1",
             SIGNATURE_HEADER: sign(secret, stamp, body), "Webhook-Id": str(event.id), "Webhook-Event": topic,
         })
-    except Exception as exc:  # refused address, DNS, connection, timeout: all retried
+    except Exception as exc:  # refused address, DNS, connection, TLS, timeout: all retried
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         log.warning("webhook delivery %s to %s failed: %s", delivery_id, url, message)
         return _outcome(WebhookDelivery, delivery_id, False, error=str(message))
-    ok = 200 <= response.status_code < 300
-    return _outcome(WebhookDelivery, delivery_id, ok, status=response.status_code,
+    ok = 200 <= response.status < 300
+    return _outcome(WebhookDelivery, delivery_id, ok, status=response.status,
                     error="" if ok else response.text[:200])
 
 
@@ -321,7 +348,11 @@ def ensure_thread(app) -> threading.Thread:
 
 
 def _loop(app) -> None:
+    from . import periodic
+
     poll = float(app.config.get("NOTIFY_POLL_SECONDS", 30))
+    every = float(app.config.get("NOTIFY_TICK_SECONDS", 300))  # the periodic check; 0: never here
+    last_tick = None
     while True:
         _wake.wait(timeout=poll)
         _wake.clear()
@@ -329,6 +360,9 @@ def _loop(app) -> None:
             return  # turned off (tests)
         with app.app_context():
             try:
+                if every > 0 and (last_tick is None or time.monotonic() - last_tick >= every):
+                    last_tick = time.monotonic()
+                    periodic.tick(app)
                 drain_all()
             except Exception:
                 app.logger.exception("notifications: draining the outbox failed")

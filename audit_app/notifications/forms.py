@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, widgets
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, widgets
 from wtforms.validators import DataRequired, Length
 
 
@@ -24,4 +24,7 @@ class WebhookForm(FlaskForm):
 
 class EmailSettingsForm(FlaskForm):
     categories = CheckboxesField(_l("Send me an e-mail when"), choices=[], validate_choice=False)
+    released_mode = RadioField(_l("Released results"), choices=[("each", _l("One e-mail for each visit")),
+                                                                ("daily", _l("One summary e-mail a day"))],
+                               validate_choice=False)
     submit = SubmitField(_l("Save e-mail settings"))

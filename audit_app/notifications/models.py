@@ -11,27 +11,40 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.models import db, utcnow
 
 #: events a webhook may subscribe to; ``visit.submitted`` is the agency's own (admins only)
-WEBHOOK_EVENTS = ("visit.released", "visit.submitted", "report.ready")
+WEBHOOK_EVENTS = ("visit.released", "visit.submitted", "report.ready", "action.created", "action.overdue",
+                  "action.verified")
 #: events a client manager's endpoint may subscribe to (its own organisation's)
-CLIENT_EVENTS = ("visit.released", "report.ready")
+CLIENT_EVENTS = ("visit.released", "report.ready", "action.created", "action.overdue", "action.verified")
 EVENT_LABELS = {
     "visit.released": _l("Results of a visit released"),
     "visit.submitted": _l("A visit submitted for review"),
     "report.ready": _l("A PDF report ready"),
+    "action.created": _l("A corrective action created"),
+    "action.overdue": _l("A corrective action past its due date"),
+    "action.verified": _l("A corrective action verified by a visit"),
 }
-#: e-mail categories a user may turn off, and who gets them
+#: e-mail categories a user may turn off, and who gets them (a role, or ``manager``: a client's manager)
 EMAIL_CATEGORIES = {
     "assignment": ("evaluator",),
     "returned": ("evaluator",),
+    "due": ("evaluator",),
     "released": ("client",),
+    "overdue": ("manager",),
 }
 EMAIL_LABELS = {
     "assignment": _l("A new visit is assigned to me"),
     "returned": _l("My visit is returned for changes"),
+    "due": _l("My visit is due tomorrow"),
     "released": _l("Results of a visit are released"),
+    "overdue": _l("A corrective action is past its due date"),
 }
-#: delivery states of a webhook delivery or an e-mail
-STATES = ("pending", "sending", "delivered", "failed")
+#: how a client user gets "results released": one e-mail each, or one a day
+RELEASED_MODES = ("each", "daily")
+#: delivery states of a webhook delivery or an e-mail; ``held`` waits for the daily digest and
+#: becomes ``digested`` when the digest is written
+STATES = ("pending", "sending", "delivered", "failed", "held", "digested")
+#: states after which nothing more happens to a row (pruned once old enough)
+FINISHED = ("delivered", "failed", "digested")
 
 
 class OutboxEvent(db.Model):
@@ -127,9 +140,31 @@ class EmailOptOut(db.Model):
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
+class EmailPreference(db.Model):
+    """A user's choices beyond the opt-outs: results released one by one or as a daily digest."""
+
+    __tablename__ = "email_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    released_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class NotificationMark(db.Model):
+    """A notice the periodic check has written to the outbox (``overdue:<action>:<due day>``,
+    ``due:<visit>:<due day>``): its primary key makes each one happen once, even with two checks
+    running at the same time."""
+
+    __tablename__ = "notification_marks"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 STATE_LABELS = {
     "pending": _l("Waiting"),
     "sending": _l("Sending"),
     "delivered": _l("Delivered"),
     "failed": _l("Failed"),
+    "held": _l("Waiting for the daily digest"),
+    "digested": _l("Sent in the daily digest"),
 }

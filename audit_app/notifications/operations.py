@@ -3,8 +3,11 @@ endpoints, redelivery and e-mail preferences. Operations flush, never commit.
 
 Events come from ``visits.signals.status_changed`` (``visit.released`` on approval,
 ``visit.submitted``, and ``visit.returned`` for the evaluator's e-mail) and from a flush hook:
-a visit given to an evaluator (``visit.assigned``) and a generated report done (``report.ready``).
-A status change recorded for a past moment (demo data, imports) notifies nobody.
+a visit given to an evaluator (``visit.assigned``), a generated report done (``report.ready``), a
+corrective action created (``action.created``) or verified by a later visit (``action.verified``).
+A status change recorded for a past moment (demo data, imports) notifies nobody. The notices
+that come from the passing of time (an action overdue, a visit due tomorrow, the daily digest)
+are written by the periodic check, ``periodic.tick``.
 """
 
 from __future__ import annotations
@@ -23,14 +26,17 @@ from sqlalchemy.orm import Session
 from ..core.aftercommit import after_commit, after_rollback
 from ..core.errors import DomainError
 from ..core.models import db, utcnow
+from ..improvement.models import CorrectiveAction
 from ..reports.models import GeneratedReport
 from ..visits.models import Visit
 from ..visits.signals import status_changed
 from .models import (
     CLIENT_EVENTS,
     EMAIL_CATEGORIES,
+    RELEASED_MODES,
     WEBHOOK_EVENTS,
     EmailOptOut,
+    EmailPreference,
     OutboxEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -79,6 +85,13 @@ def _visit_payload(visit: Visit) -> dict:
             "channel": visit.channel, "status": visit.status}
 
 
+def action_payload(action: CorrectiveAction) -> dict:
+    return {"action_id": action.id, "client_id": action.client_id, "location_id": action.location_id,
+            "channel": action.channel, "visit_id": action.visit_id, "question_key": action.question_key,
+            "what": action.what, "owner_id": action.owner_id, "status": action.status,
+            "due_on": action.due_on.isoformat() if action.due_on else None}
+
+
 def _on_status_changed(visit, old=None, new=None, user=None, comment="", at=None, **_ignored) -> None:
     if at is not None and at < utcnow() - BACKDATED:
         return
@@ -112,6 +125,18 @@ def _after_flush(session: Session, flush_context) -> None:
                        {"report_id": obj.id, "client_id": obj.client_id, "scope": obj.scope,
                         "scope_ref": obj.scope_ref, "language": obj.language, "released": bool(obj.released),
                         "finished_at": _iso(obj.finished_at)}, session)
+        elif isinstance(obj, CorrectiveAction):
+            _action_flushed(session, obj)
+
+
+def _action_flushed(session: Session, action: CorrectiveAction) -> None:
+    if action.created_at is not None and action.created_at < utcnow() - BACKDATED:
+        return  # history (demo data, imports)
+    if action in session.new:
+        record("action.created", action.client_id, action_payload(action), session)
+    elif action.status == "verified" and db.inspect(action).attrs.status.history.has_changes():
+        record("action.verified", action.client_id,
+               {**action_payload(action), "verified_by_visit_id": action.decided_by_visit_id}, session)
 
 
 if not event.contains(Session, "after_flush", _after_flush):
@@ -124,6 +149,12 @@ if not event.contains(Session, "after_flush", _after_flush):
 def check_url(url: str, *, allow_private: bool | None = None) -> str:
     """The endpoint's address, or ``DomainError``: HTTPS, and never a loopback, private or
     link-local address unless ``WEBHOOK_ALLOW_PRIVATE`` is set (tests; then plain HTTP too)."""
+    return resolve_url(url, allow_private=allow_private)[0]
+
+
+def resolve_url(url: str, *, allow_private: bool | None = None) -> tuple[str, list[str]]:
+    """``check_url``, and the addresses the name resolved to, each checked: delivery connects to
+    one of exactly these (``pinned``), so the name cannot point elsewhere between check and send."""
     if allow_private is None:
         allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
     url = (url or "").replace("\x00", "").strip()
@@ -148,6 +179,7 @@ def check_url(url: str, *, allow_private: bool | None = None) -> str:
                                    proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise DomainError(_("The server %(host)s cannot be found.", host=parts.hostname), field="url") from None
+    addresses: list[str] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if not address.is_global and not allow_private:
@@ -155,7 +187,11 @@ def check_url(url: str, *, allow_private: bool | None = None) -> str:
                               field="url")
         if parts.scheme == "http" and address.is_global:
             raise DomainError(_("The address must start with https://."), field="url")
-    return url
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    if not addresses:
+        raise DomainError(_("The server %(host)s cannot be found.", host=parts.hostname), field="url")
+    return url, addresses
 
 
 def allowed_events(user) -> tuple[str, ...]:
@@ -201,7 +237,25 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def categories_for(user) -> list[str]:
-    return [c for c, roles in EMAIL_CATEGORIES.items() if user.role in roles]
+    return [c for c, roles in EMAIL_CATEGORIES.items()
+            if user.role in roles or ("manager" in roles and user.is_manager)]
+
+
+def released_digest(user_id: int) -> bool:
+    """Whether the user takes "results released" as one e-mail a day."""
+    return bool(db.session.scalar(select(EmailPreference.released_digest).where(EmailPreference.user_id == user_id)))
+
+
+def set_released_mode(user, mode: str) -> None:
+    """``each`` (one e-mail per release) or ``daily`` (one digest a day); for users who get releases."""
+    if mode not in RELEASED_MODES or "released" not in categories_for(user):
+        return
+    row = db.session.get(EmailPreference, user.id)
+    if row is None:
+        row = EmailPreference(user_id=user.id)
+        db.session.add(row)
+    row.released_digest = mode == "daily"
+    db.session.flush()
 
 
 def turned_off(user_id: int) -> set[str]:

@@ -46,6 +46,10 @@ def email_settings_form():
     form.categories.choices = [(c, EMAIL_LABELS[c]) for c in mine]
     off = operations.turned_off(current_user.id)
     form.categories.data = [c for c in mine if c not in off]
+    if "released" in mine:
+        form.released_mode.data = "daily" if operations.released_digest(current_user.id) else "each"
+    else:
+        del form.released_mode
     return form
 
 
@@ -58,6 +62,8 @@ def email_settings():
     if not form.validate_on_submit():
         abort(400)
     operations.set_email_categories(current_user, set(form.categories.data or ()))
+    if form.released_mode.data:
+        operations.set_released_mode(current_user, form.released_mode.data)
     flash(_("Your e-mail settings are saved."), "success")
     return redirect(url_for("accounts.account") + "#email-settings")
 
@@ -156,3 +162,26 @@ def drain_command():
 
     counts = delivery.drain_all()
     click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
+
+
+@bp.cli.command("tick")
+def tick_command():
+    """The periodic check (run it from cron every few minutes): actions overdue, visits due
+    tomorrow, daily digests and pruning; then what is due is sent, as ``drain`` does."""
+    import click
+
+    from . import periodic
+
+    counts = periodic.tick()
+    counts.update(delivery.drain_all())
+    click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
+
+
+@bp.cli.command("prune")
+def prune_command():
+    """Delete delivered outbox events older than NOTIFY_RETENTION_DAYS, with their delivery log."""
+    import click
+
+    from . import periodic
+
+    click.echo(f"pruned {periodic.prune()}")
