@@ -104,3 +104,29 @@ def test_evaluator_turns_an_email_category_off(app, world, new_page, locale, sav
         from audit_app.notifications.operations import turned_off
 
         assert turned_off(world.ids["evaluator"]) == {"assignment"}
+
+
+@pytest.mark.parametrize("locale, daily, save", [
+    ("en", "One summary e-mail a day", "Save e-mail settings"),
+    ("fi", "Yksi koosteviesti päivässä", "Tallenna sähköpostiasetukset"),
+])
+def test_client_manager_chooses_the_daily_digest(app, world, new_page, locale, daily, save):
+    with app.app_context():
+        from audit_app.accounts.models import User
+
+        user = db.session.get(User, world.ids["client_user"])
+        user.language, user.manager = locale, True
+        db.session.commit()
+    page = new_page(locale=locale)
+    page_login(page, "client@a.example")
+    page.goto("/account#email-settings")
+    assert page.is_checked("input[value=overdue]") and page.is_checked("input[name=released_mode][value=each]")
+    page.check(f"label:has-text('{daily}')")
+    page.click(f"button:has-text('{save}')")
+    page.wait_for_load_state("networkidle")
+    assert page.is_checked("input[name=released_mode][value=daily]")
+    shot(page, f"account-email-digest-{locale}")
+    with app.app_context():
+        from audit_app.notifications.operations import released_digest
+
+        assert released_digest(world.ids["client_user"])
