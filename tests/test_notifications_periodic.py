@@ -628,3 +628,50 @@ def test_https_certificate_of_another_name_is_refused(app, world, login_as, tls_
     assert tls_receiver.requests == []
     [(state, _status, error)] = _deliveries(app)
     assert state == "pending" and ("hostname" in error.lower() or "CERTIFICATE_VERIFY_FAILED" in error)
+
+
+def test_smtp_down_keeps_the_overdue_and_digest_mails_for_later(app, world, login_as, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    from tests.test_notifications import free_port
+
+    port = free_port()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 3600)
+    _manager(app, world)
+    with app.app_context():
+        from audit_app.accounts.models import User
+        from audit_app.notifications.operations import set_released_mode
+
+        set_released_mode(db.session.get(User, world.ids["client_user"]), "daily")
+        db.session.commit()
+    _action(app, world, due_on=TODAY - timedelta(days=1))
+    _approve(login_as("admin"), app, world)
+    drain(app)
+    _yesterday(app)
+    tick(app, now=_digest_day_moment(8))
+    counts = drain(app)
+    assert counts["sent"] == 0 and counts["retry"] == 2  # the overdue mail and the digest
+    with app.app_context():
+        rows = db.session.scalars(select(EmailMessage).where(EmailMessage.state == "pending")).all()
+        assert sorted(r.category for r in rows) == ["digest", "overdue"]
+        for row in rows:
+            row.next_attempt_at = row.created_at  # the hour passes
+        db.session.commit()
+    received_ = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received_.append(envelope.content)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert drain(app)["sent"] == 2
+    finally:
+        controller.stop()
+    assert len(received_) == 2
+    with app.app_context():
+        assert set(db.session.scalars(select(EmailMessage.state).where(
+            EmailMessage.category.in_(("digest", "overdue"))))) == {"delivered"}
