@@ -191,3 +191,35 @@ def _in_threads_separately(app, *calls):
     for t in threads:
         t.join(60)
     return results
+
+
+def test_two_periodic_checks_at_once_write_each_notice_once(app):
+    """Two processes' checks at the same moment (cron and a delivery thread): each visit due
+    tomorrow gets one ``visit.due`` event, whichever check wrote it."""
+    from datetime import date, timedelta
+
+    from audit_app.accounts import operations as accounts
+    from audit_app.extensions import db
+    from audit_app.notifications import periodic
+    from audit_app.notifications.models import NotificationMark, OutboxEvent
+    from tests import factories
+    from tests.conftest import PASSWORD
+
+    visits = 15
+    with app.app_context():
+        client = accounts.create_client("Tick Client")
+        evaluator = accounts.create_user(email="tick-eva@t.example", name="Eva", role="evaluator", password=PASSWORD)
+        version = factories.make_version()
+        for _ in range(visits):
+            visit = factories.make_visit(client, evaluator, version)
+            visit.due_to = date.today() + timedelta(days=1)
+        db.session.commit()
+
+    results = _in_threads(app, lambda: periodic.tick(app)["due"])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == visits
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(OutboxEvent.topic == "visit.due")) == visits
+        assert db.session.scalar(select(func.count()).select_from(NotificationMark)) == visits
+        payloads = db.session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "visit.due")).all()
+        assert len({p["visit_id"] for p in payloads}) == visits
