@@ -104,17 +104,41 @@ def get_for_client(model, object_id, user=None, *, lock: bool = False):
     row fresh from the database and locks it for the transaction (PostgreSQL; SQLite has no row
     locks), so writes that lock it first run one after the other.
     """
-    user = user if user is not None else current_user
+    object_id = _valid_id(object_id)
+    if lock:
+        obj = db.session.get(model, object_id, with_for_update=True, populate_existing=True)
+    else:
+        obj = db.session.get(model, object_id)
+    return _visible(obj, user)
+
+
+def get_for_client_with(model, object_id, other, onclause, user=None, *, lock: bool = False):
+    """``get_for_client``, and in the same statement the ``other`` row that ``onclause`` joins to it
+    (an outer join: ``None`` when there is none). Returns ``(obj, other_row)``; the access rule is
+    the same, applied to ``obj``. One round trip instead of two on a hot path (the autosave)."""
+    from sqlalchemy import select
+
+    object_id = _valid_id(object_id)
+    stmt = select(model, other).outerjoin(other, onclause).where(model.id == object_id)
+    if lock:
+        stmt = stmt.with_for_update(of=model).execution_options(populate_existing=True)
+    row = db.session.execute(stmt).first()
+    obj, found = row if row is not None else (None, None)
+    return _visible(obj, user), found
+
+
+def _valid_id(object_id) -> int:
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
         abort(404)
     if not 0 < object_id <= MAX_ID:  # the database would refuse it (a 500), not find it
         abort(404)
-    if lock:
-        obj = db.session.get(model, object_id, with_for_update=True, populate_existing=True)
-    else:
-        obj = db.session.get(model, object_id)
+    return object_id
+
+
+def _visible(obj, user):
+    user = user if user is not None else current_user
     if obj is None or not user.is_authenticated or not obj.visible_to(user):
         abort(404)
     return obj

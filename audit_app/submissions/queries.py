@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import format_decimal
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from ..checklists.models import Dimension, Question, Section, tr
-from ..core.access import MAX_ID
+from ..core.access import MAX_ID, get_for_client_with
 from ..core.models import db
 from ..scoring import display, grade
 from ..visits.models import Visit
@@ -41,12 +41,28 @@ def answers_by_question(visit: Visit) -> dict[int, Answer]:
 
 def question_in_visit(visit: Visit, question_id) -> Question | None:
     """The question with this id if it belongs to the visit's checklist version, else None."""
-    if isinstance(question_id, bool) or not isinstance(question_id, int) or not 0 < question_id <= MAX_ID:
-        return None  # an id out of range would be a database error, not "not found"
+    if not _an_id(question_id):
+        return None
     question = db.session.get(Question, question_id)
     if question is None or question.version_id != visit.checklist_version_id:
         return None
     return question
+
+
+def locked_visit_and_question(visit_id, question_id) -> tuple[Visit, Question | None]:
+    """The current user's visit, locked as ``get_for_client(Visit, visit_id, lock=True)`` locks it
+    (404 when it is not theirs to see), and, read in the same statement, the question with this id
+    if it belongs to the visit's checklist version (else None)."""
+    wanted = question_id if _an_id(question_id) else 0  # 0 matches no question
+    return get_for_client_with(
+        Visit, visit_id, Question,
+        and_(Question.id == wanted, Question.version_id == Visit.checklist_version_id), lock=True,
+    )
+
+
+def _an_id(value) -> bool:
+    """An integer that can be a primary key (one out of range would be a database error, not "not found")."""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def section_number_of(visit: Visit, question: Question, language: str) -> int:

@@ -94,14 +94,15 @@ def _json_error(message: str, status: int, code: str):
 def save_answer(visit_id: int):
     # locked: this visit's answers and its submit run one after the other (a submit waits for this
     # answer, or this answer for the submit and then finds it submitted); a first answer starts it
-    visit = get_for_client(Visit, visit_id, lock=True)
     try:
         given = parse_answer(request.get_json(silent=True))
     except DomainError as exc:
+        get_for_client(Visit, visit_id)  # another's visit stays a 404, whatever was sent
         return _json_error(exc.message, 400, "bad_request")
+    visit, question = queries.locked_visit_and_question(visit_id, given.question_id)
     try:
         saved_at, stale = operations.save_answer(
-            visit, queries.question_in_visit(visit, given.question_id), current_user, value=given.value,
+            visit, question, current_user, value=given.value,
             na=given.na, comment=given.comment, answered_at=given.answered_at or operations.utcnow(),
         )
     except operations.AnswerRejected as exc:
