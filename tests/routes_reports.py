@@ -51,6 +51,20 @@ def _generated(world):
     return world.once("reports_generated", make)
 
 
+def _export(world):
+    def make():
+        from audit_app.extensions import db
+        from audit_app.reports.models import ExportJob
+
+        row = ExportJob(client_id=world.ids["client_a"], kind="visits", fmt="csv", state="queued", language="en",
+                        filters={"start": "2026-01-01", "end": "2026-03-31"}, created_by_id=world.ids["client_user"])
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+    return world.once("reports_export", make)
+
+
 RULES = {
     "reports.dashboard": (REPORT, _no_args),
     "reports.visit_report": (REPORT, lambda w: {"visit_id": _visit(w)}, OTHER_404),
@@ -66,5 +80,11 @@ RULES = {
                                    {"admin": 404, "client": 404, "other_client": 404}),
     "reports.export": (REPORT, lambda w: {"client_id": w.ids["client_a"], "kind": "visits", "fmt": "csv"},
                        OTHER_404),
+    "reports.export_job": (REPORT, lambda w: {"client_id": w.ids["client_a"], "kind": "visits", "fmt": "csv"},
+                           OTHER_404),
+    "reports.export_status": (REPORT, lambda w: {"export_id": _export(w)}, OTHER_404),
+    # a queued export has no file yet: 404 for everyone
+    "reports.export_download": (REPORT, lambda w: {"export_id": _export(w)},
+                                {"admin": 404, "client": 404, "other_client": 404}),
     "reports.logo": ({"admin"}, lambda w: {"client_id": w.ids["client_a"]}),
 }

@@ -44,6 +44,22 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(str(exc)) from exc
 
+    def put_file(self, key: str, fh, content_type: str) -> None:
+        try:  # a multipart upload in pieces for a large file
+            self.client.upload_fileobj(fh, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def open(self, key: str):
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise ObjectMissing(key) from exc
+            raise StorageUnavailable(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
     def get(self, key: str) -> bytes:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 
@@ -70,6 +71,17 @@ class Storage(ABC):
         for obj in self.list(prefix):
             yield obj.key
 
+    def put_file(self, key: str, fh: BinaryIO, content_type: str) -> None:
+        """Store the rest of the open binary file ``fh`` (a large export); backends copy it in pieces."""
+        self.put(key, fh.read(), content_type)
+
+    def open(self, key: str) -> BinaryIO:
+        """The object as a readable binary file, read in pieces by the caller, who closes it;
+        ``ObjectMissing`` when there is none."""
+        import io
+
+        return io.BytesIO(self.get(key))
+
     def presigned_url(self, key: str, expires: int = 60, filename: str | None = None) -> str | None:
         """A short-lived URL the browser may fetch directly, or None: the caller streams the bytes."""
         return None
@@ -106,6 +118,31 @@ class LocalStorage(Storage):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def put_file(self, key: str, fh: BinaryIO, content_type: str) -> None:
+        import shutil
+
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(fh, out, 1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StorageUnavailable(str(exc)) from exc
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectMissing(key) from exc
 
     def get(self, key: str) -> bytes:
         path = self._path(key)

@@ -51,3 +51,7 @@ class PdfForm(FlaskForm):
 
 class LogoForm(FlaskForm):
     logo = FileField(_l("Logo (PNG, JPEG or WebP, at most 2 MB)"))
+
+
+class ExportJobForm(FlaskForm):
+    """Asking a worker for an export (the filters are in the query string): its CSRF token only."""

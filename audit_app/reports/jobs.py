@@ -95,3 +95,88 @@ def render_job(report_id: int) -> None:
                 db.session.commit()  # done, or failed with its error
     finally:
         db.session.remove()
+
+
+# --- export jobs -----------------------------------------------------------------------------
+
+
+def export_job_id(export_id: int) -> str:
+    return f"export-{export_id}"
+
+
+def enqueue_export_after_commit(export_id: int) -> None:
+    """Queue the export once the current transaction has committed (as ``enqueue_after_commit``)."""
+    app = current_app._get_current_object()
+
+    def queue_it():
+        from redis.exceptions import RedisError
+
+        from .models import ExportJob
+
+        try:
+            with app.app_context():
+                queue().enqueue(export_job, export_id, job_id=export_job_id(export_id), job_timeout=3600,
+                                result_ttl=3600, failure_ttl=86400)
+        except RedisError:
+            app.logger.exception("export %s: queue unavailable after commit", export_id)
+            with app.app_context(), db.engine.begin() as conn:
+                conn.execute(update(ExportJob).where(ExportJob.id == export_id)
+                             .values(state="failed", error="queue unavailable"))
+
+    after_commit(queue_it)
+
+
+def export_job(export_id: int) -> None:
+    """Write one export into Storage. Runs inside the worker's app context (``worker.py``).
+
+    The state ``running`` is committed first; the progress (rows written of the total) goes to the RQ
+    job's meta as the rows come, since the rows' cursor holds the database session until the end."""
+    if not has_app_context():
+        raise RuntimeError("report jobs run in an app context: start workers with `python worker.py`")
+    from rq import get_current_job
+
+    from .models import ExportJob
+    from .operations import run_export
+
+    row = db.session.get(ExportJob, export_id)
+    if row is None:
+        return
+    job = get_current_job()
+
+    def on_progress(done: int, total: int) -> None:
+        if job is not None:
+            job.meta.update(rows_done=done, rows_total=total)
+            job.save_meta()
+
+    try:
+        row.state = "running"
+        db.session.commit()
+        with current_app.test_request_context():
+            try:
+                run_export(row, on_progress=on_progress)
+            finally:
+                db.session.commit()  # done, or failed with its error
+    finally:
+        db.session.remove()
+
+
+def export_progress(row) -> dict:
+    """{state, rows_done, rows_total, progress (0-100)} of an export: from the row once it is finished,
+    from the RQ job's meta while it runs (zeros when Redis cannot say)."""
+    if row.state in ("done", "failed"):
+        done = row.rows or 0
+        return {"state": row.state, "rows_done": done, "rows_total": done,
+                "progress": 100 if row.state == "done" else 0}
+    done = total = 0
+    if current_app.config.get("REDIS_URL"):
+        from redis.exceptions import RedisError
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            meta = Job.fetch(export_job_id(row.id), connection=queue().connection).get_meta(refresh=True)
+            done, total = int(meta.get("rows_done", 0)), int(meta.get("rows_total", 0))
+        except (RedisError, NoSuchJobError):
+            pass
+    progress = min(99, done * 100 // total) if total else 0
+    return {"state": row.state, "rows_done": done, "rows_total": total, "progress": progress}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, and_, false, select
+from sqlalchemy import JSON, ForeignKey, String, Text, and_, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TenantMixin, db, utcnow
@@ -74,6 +74,41 @@ class GeneratedReportVisit(db.Model):
 
     report_id: Mapped[int] = mapped_column(ForeignKey("generated_reports.id", ondelete="CASCADE"), primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+
+
+EXPORT_KINDS = ("visits", "answers")
+EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class ExportJob(TenantMixin, db.Model):
+    """A large export written by an RQ worker into Storage (``reports.jobs.export_job``), then downloaded.
+
+    ``filters`` are the period and filters of the export (``Filters.as_args()``); while it runs, its
+    progress (rows written of the total) lives in the RQ job's meta, in Redis. Only approved visits are
+    ever exported (the export queries' own conditions); a client's users see their client's exports
+    (``TenantMixin``), admins every one."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # visits, answers
+    fmt: Mapped[str] = mapped_column(String(8))  # csv, xlsx
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    language: Mapped[str] = mapped_column(String(2), default="fi")
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    rows: Mapped[int | None]
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    def filename(self) -> str:
+        start, end = self.filters.get("start", ""), self.filters.get("end", "")
+        return f"{self.kind}_{start}_{end}.{self.fmt}"
 
 
 class ClientLogo(db.Model):

@@ -14,7 +14,7 @@ from ..core.labels import channel_label
 from ..core.models import db, utcnow
 from ..visits.models import CHANNELS, Location, Visit
 from . import queries
-from .models import SCOPES, ClientLogo, GeneratedReport, GeneratedReportVisit
+from .models import SCOPES, ClientLogo, ExportJob, GeneratedReport, GeneratedReportVisit
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 20_000_000
@@ -172,6 +172,90 @@ def pdf_bytes(row: GeneratedReport, storage=None) -> bytes:
 def filename(row: GeneratedReport) -> str:
     """A readable, ASCII-safe file name without ids (``queries.report_filename``)."""
     return queries.report_filename(row)
+
+
+# --- export jobs -----------------------------------------------------------------------------
+
+#: rows between two progress reports of an export job
+PROGRESS_EVERY = 5000
+
+
+def create_export(client_id: int, kind: str, fmt: str, f: queries.Filters, language: str, user) -> ExportJob:
+    """An export to be written by a worker (``jobs.export_job``)."""
+    row = ExportJob(client_id=client_id, kind=kind, fmt=fmt, filters=f.as_args(), state="queued",
+                    language=language if language in ("fi", "en") else "fi",
+                    created_by_id=user.id if user is not None else None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def export_filters(row: ExportJob) -> queries.Filters:
+    v = row.filters or {}
+
+    def number(name):
+        return int(v[name]) if str(v.get(name) or "").isdigit() else None
+
+    return queries.Filters(client_id=row.client_id, start=date.fromisoformat(v["start"]),
+                           end=date.fromisoformat(v["end"]), location_id=number("location_id"),
+                           region=v.get("region") or None, channel=v.get("channel") or None,
+                           version_id=number("version_id"))
+
+
+def run_export(row: ExportJob, storage=None, on_progress=None) -> ExportJob:
+    """Write the export's file as the rows come (a temporary file on disk), then keep it in Storage.
+
+    ``on_progress(rows_written, rows_total)`` is called every ``PROGRESS_EVERY`` rows. ``row`` itself is
+    changed only at the end, once the rows' cursor is closed. Flushes; the caller commits."""
+    import tempfile
+
+    from . import export_files
+
+    storage = storage or _storage()
+    f = export_filters(row)
+    written = 0
+    try:
+        with force_locale(row.language):
+            total = queries.export_count(row.kind, f)
+            build = queries.export_visits if row.kind == "visits" else queries.export_answers
+            header, rows = build(f, row.language)
+
+            def counted():
+                nonlocal written
+                for r in rows:
+                    yield r
+                    written += 1
+                    if on_progress and written % PROGRESS_EVERY == 0:
+                        on_progress(written, max(total, written))
+
+            if on_progress:
+                on_progress(0, total)
+            if row.fmt == "csv":
+                fh = tempfile.TemporaryFile()
+                for chunk in export_files.csv_chunks(header, counted()):
+                    fh.write(chunk)
+                content_type = export_files.CSV_TYPE
+            else:
+                fh = export_files.xlsx_file(_("Visits") if row.kind == "visits" else _("Answers"), header, counted())
+                content_type = export_files.XLSX_TYPE
+        with fh:
+            size = fh.seek(0, io.SEEK_END)
+            fh.seek(0)
+            key = f"exports/{row.client_id}/{row.id}.{row.fmt}"
+            storage.put_file(key, fh, content_type)
+    except Exception as exc:  # the status page says it failed; the user may ask again
+        row.state = "failed"
+        row.error = str(exc)[:2000]
+        row.finished_at = utcnow()
+        db.session.flush()
+        raise
+    if on_progress:
+        on_progress(written, written)
+    row.rows, row.storage_key, row.size_bytes = written, key, size
+    row.state = "done"
+    row.finished_at = utcnow()
+    db.session.flush()
+    return row
 
 
 # --- logos ----------------------------------------------------------------------------------

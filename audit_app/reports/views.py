@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (
@@ -28,9 +27,9 @@ from ..core.errors import DomainError
 from ..core.models import db
 from ..core.nav import register_nav
 from ..visits.models import CHANNELS, Location, Visit
-from . import operations, queries
-from .forms import LogoForm, PdfForm, PeriodForm
-from .models import GeneratedReport
+from . import export_files, operations, queries
+from .forms import ExportJobForm, LogoForm, PdfForm, PeriodForm
+from .models import EXPORT_FORMATS, EXPORT_KINDS, ExportJob, GeneratedReport
 
 bp = Blueprint("reports", __name__)
 
@@ -116,7 +115,8 @@ def dashboard():
 
     return render_template("reports/dashboard.html", data=data, form=form, client_id=client_id,
                            client_name=queries.client_name(client_id), filters=f,
-                           charts=page_charts(data["dimensions"], data["trend"]))
+                           charts=page_charts(data["dimensions"], data["trend"]),
+                           export_form=ExportJobForm() if current_app.config.get("REDIS_URL") else None)
 
 
 # --- report pages ----------------------------------------------------------------------------
@@ -280,33 +280,37 @@ def _pdf_response(row: GeneratedReport, data: bytes) -> Response:
 # --- exports ---------------------------------------------------------------------------------
 
 
-@bp.route("/reports/clients/<int:client_id>/export/<kind>.<fmt>")
-@roles(*REPORT_ROLES)
-def export(client_id: int, kind: str, fmt: str):
+def _export_filters(client_id: int, kind: str, fmt: str):
+    """The export's filters from the query string, or an error response (400 with the form's message)."""
     _client_or_404(client_id)
-    if kind not in ("visits", "answers") or fmt not in ("csv", "xlsx"):
+    if kind not in EXPORT_KINDS or fmt not in EXPORT_FORMATS:
         abort(404)
     form = _period_form(client_id)
     if not _validated(form):
-        return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
-    f = _filters(form, client_id)
+        return None, (render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400)
+    return _filters(form, client_id), None
+
+
+@bp.route("/reports/clients/<int:client_id>/export/<kind>.<fmt>")
+@roles(*REPORT_ROLES)
+def export(client_id: int, kind: str, fmt: str):
+    f, error = _export_filters(client_id, kind, fmt)
+    if error:
+        return error
     build = queries.export_visits if kind == "visits" else queries.export_answers
     header, rows = build(f, _language())  # rows: an iterator that reads the database as it is consumed
     name = f"{kind}_{f.start}_{f.end}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":  # Flask adds "; charset=utf-8"
-        return Response(_streamed(_csv_chunks, header, rows), mimetype="text/csv", headers=disposition)
+        return Response(_streamed(export_files.csv_chunks, header, rows), mimetype="text/csv", headers=disposition)
     sheet = _("Visits") if kind == "visits" else _("Answers")
-    out = _xlsx_file(sheet, header, rows)
+    out = export_files.xlsx_file(sheet, header, rows)
     size = out.seek(0, io.SEEK_END)
     out.seek(0)
-    response = Response(_file_chunks(out), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    response = Response(export_files.file_chunks(out), mimetype=export_files.XLSX_TYPE,
                         headers={**disposition, "Content-Length": str(size)})
     response.call_on_close(out.close)
     return response
-
-
-EXPORT_CHUNK_BYTES = 64 * 1024
 
 
 def _streamed(make, *args):
@@ -328,55 +332,63 @@ def _streamed(make, *args):
     return generate()
 
 
-def _csv_chunks(header, rows):
-    """The CSV file (with a byte-order mark for spreadsheets) in pieces of about 64 KiB, as the rows come."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
-        if buf.tell() >= EXPORT_CHUNK_BYTES:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode("utf-8")
+@bp.route("/reports/clients/<int:client_id>/export/<kind>.<fmt>/job", methods=["POST"])
+@roles(*REPORT_ROLES)
+def export_job(client_id: int, kind: str, fmt: str):
+    """With ``REDIS_URL``: the export is written by a worker; the user follows it on its status page.
+    Without Redis (or Redis down): the streamed download, as the export link gives it."""
+    f, error = _export_filters(client_id, kind, fmt)
+    if error:
+        return error
+    if not ExportJobForm().validate_on_submit():
+        abort(400)
+    direct = redirect(url_for("reports.export", client_id=client_id, kind=kind, fmt=fmt, **f.as_args()))
+    if not current_app.config.get("REDIS_URL"):
+        return direct
+    from . import jobs
 
-
-def _xlsx_file(sheet: str, header, rows):
-    """The workbook written in openpyxl's write-only mode (each row goes to disk as it is appended)
-    into an unnamed temporary file, which the response then streams and closes."""
-    import tempfile
-
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.append(header)
-    for row in rows:
-        ws.append([_csv_safe(v) for v in row])
-    out = tempfile.TemporaryFile()
     try:
-        wb.save(out)
-    except BaseException:
-        out.close()
-        raise
-    return out
+        jobs.check_queue()
+    except jobs.QueueUnavailable:
+        current_app.logger.exception("export: queue unavailable, streamed in the request instead")
+        return direct
+    row = operations.create_export(client_id, kind, fmt, f, _language(), current_user)
+    jobs.enqueue_export_after_commit(row.id)
+    return redirect(url_for("reports.export_status", export_id=row.id))
 
 
-def _file_chunks(fh):
+@bp.route("/reports/exports/<int:export_id>")
+@roles(*REPORT_ROLES)
+def export_status(export_id: int):
+    row = get_for_client(ExportJob, export_id)
+    from .jobs import export_progress
+
+    progress = export_progress(row)
+    if request.args.get("format") == "json":
+        return jsonify({**progress, "download": url_for("reports.export_download", export_id=row.id)
+                        if row.state == "done" else None})
+    return render_template("reports/export_status.html", row=row, progress=progress)
+
+
+@bp.route("/reports/exports/<int:export_id>/download")
+@roles(*REPORT_ROLES)
+def export_download(export_id: int):
+    row = get_for_client(ExportJob, export_id)
+    if row.state != "done" or not row.storage_key:
+        abort(404)
+    from ..evidence.storage import ObjectMissing, get_storage
+
     try:
-        while chunk := fh.read(EXPORT_CHUNK_BYTES):
-            yield chunk
-    finally:
-        fh.close()
-
-
-def _csv_safe(value):
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+        fh = get_storage().open(row.storage_key)
+    except ObjectMissing:
+        abort(404)
+    headers = {"Content-Disposition": f'attachment; filename="{row.filename()}"', "Cache-Control": "private, no-store"}
+    if row.size_bytes is not None:
+        headers["Content-Length"] = str(row.size_bytes)
+    mimetype = "text/csv" if row.fmt == "csv" else export_files.XLSX_TYPE
+    response = Response(export_files.file_chunks(fh), mimetype=mimetype, headers=headers)
+    response.call_on_close(fh.close)
+    return response
 
 
 # --- logos -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...checklists.kinds import answer_text
 from ...checklists.models import Question, Section, tr
@@ -173,3 +173,11 @@ def _round(value):
     from ...scoring import round_half_away
 
     return None if value is None else round_half_away(value, 1)
+
+
+def export_count(kind: str, f: Filters) -> int:
+    """How many rows an export of ``kind`` will have (the progress of an export job is out of this)."""
+    stmt = select(func.count()).select_from(Visit).where(*_conditions(f))
+    if kind == "answers":
+        stmt = stmt.join(Answer, Answer.visit_id == Visit.id)
+    return read.scalar(stmt) or 0
