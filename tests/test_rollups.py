@@ -215,7 +215,9 @@ def test_rebuild_command_is_idempotent_and_restores_lost_rollups(app, world, mon
         _make(world, specs, monkeypatch)
         db.session.commit()
         kept = snapshot()
-        assert len(kept["rollup_visits"]) == 6  # three approved visits counted: a day and a month row each
+        # three approved visits counted: a day and a month row each, at three levels (the fine row, every
+        # location's total per channel, every channel's total per location)
+        assert len(kept["rollup_visits"]) == 18
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["reports", "rebuild-rollups"])

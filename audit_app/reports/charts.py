@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import matplotlib
 
@@ -34,7 +35,25 @@ def _literal(text) -> str:
 PHONE_WIDTH = 3.4  # inches: drawn at about its own size on a 360 px screen, so 9 pt text stays 9 pt
 
 
+#: drawings kept per process, by everything they show: a dashboard viewed again with the same figures (the
+#: figures change only when a visit is approved or withdrawn) is not drawn again
+CACHED_DRAWINGS = 128
+
+
 def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4, compact: bool = False) -> str:
+    """Horizontal bars of the dimension scores (``_dimension_chart``), drawn once per distinct content."""
+    items = tuple((str(d["name"]), d["score"], str(d["display"]), d.get("grade_class")) for d in dimensions)
+    return _dimension_chart(items, str(title or ""), width, compact)
+
+
+def trend_chart(points: list[dict], width: float = 6.4, compact: bool = False) -> str:
+    """Mean score per month as a line (``_trend_chart``), drawn once per distinct content."""
+    items = tuple((str(p.get("label") or p["month"]), p["score"], str(p["display"])) for p in points)
+    return _trend_chart(items, width, compact)
+
+
+@lru_cache(maxsize=CACHED_DRAWINGS)
+def _dimension_chart(items: tuple, title: str, width: float, compact: bool) -> str:
     """Horizontal bars of the dimension scores (0..100) coloured by grade, labelled with the figure (SVG).
 
     ``compact`` draws it for a phone: narrow, each dimension's name above its bar instead of beside it.
@@ -43,7 +62,8 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4,
     drawing time, so the axes are switched off and the scale (grid, base lines, the 0-100 marks) and the
     names are drawn as plain lines and texts of the same axes.
     """
-    dims = list(dimensions)[::-1]  # barh draws bottom-up; the first dimension goes on top
+    dims = [{"name": n, "score": score, "display": disp, "grade_class": grade}
+            for n, score, disp, grade in items][::-1]  # barh draws bottom-up; the first dimension goes on top
     n = max(len(dims), 1)
     if compact:
         width = PHONE_WIDTH
@@ -86,9 +106,11 @@ def dimension_chart(dimensions: list[dict], title: str = "", width: float = 6.4,
     return _svg_text(fig)
 
 
-def trend_chart(points: list[dict], width: float = 6.4, compact: bool = False) -> str:
+@lru_cache(maxsize=CACHED_DRAWINGS)
+def _trend_chart(items: tuple, width: float, compact: bool) -> str:
     """Mean score per month as a line (SVG). A point's x label is its ``label`` (the month in the
     reader's language) or its ``month`` key; ``compact`` draws it for a phone."""
+    points = [{"label": label, "score": score, "display": disp} for label, score, disp in items]
     if compact:
         width = PHONE_WIDTH
     height = 2.4 if compact else 2.2
@@ -105,7 +127,7 @@ def trend_chart(points: list[dict], width: float = 6.4, compact: bool = False) -
                     fontsize=8)
     ax.set_ylim(0, 105)
     ax.set_xlim(-0.5, max(len(points) - 0.5, 0.5))
-    ax.set_xticks(xs, [_literal(p.get("label") or p["month"]) for p in points])
+    ax.set_xticks(xs, [_literal(p["label"]) for p in points])
     ax.tick_params(labelsize=8, colors="#444")
     if compact and many:
         ax.tick_params(axis="x", labelsize=8, labelrotation=60)

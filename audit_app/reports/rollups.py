@@ -1,9 +1,11 @@
 """Keeping the rollups (``rollup_models``): one operation, ``refresh_for(visit)``, run in the transaction
 that changes what a visit counts for.
 
-It recomputes the rollup rows of the visit's day and month (for its client, location, channel and
-checklist version) from the approved visits themselves, so the rows are exact (no running deltas to
-drift) and refreshing twice changes nothing. On PostgreSQL the key is locked first
+An approval adds the visit's own counts and sums to its key's day and month rows (``add_visit``: one
+upsert per table). Everything else (a withdrawal, changed scores of an approved visit, a visit moved
+to another key) recomputes the rows of the visit's day and month (for its client, location, channel
+and checklist version) from the approved visits themselves, so they are exact and refreshing twice
+changes nothing; ``rebuild`` recomputes them all. On PostgreSQL the key is locked first
 (``pg_advisory_xact_lock``): two approvals of the same key wait for each other, and the second one,
 reading after the first one committed, counts both. ``rebuild`` recomputes everything of a client
 (``flask reports rebuild-rollups``).
@@ -22,14 +24,23 @@ from __future__ import annotations
 import zlib
 from datetime import date, timedelta
 
-from sqlalchemy import Date, case, delete, event, func, insert, literal, select, text
+from sqlalchemy import Date, String, and_, case, delete, event, func, insert, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..core.models import db
 from ..submissions.models import Answer
 from ..visits.models import Visit, VisitDimensionScore
 from ..visits.signals import scores_stored, status_changed
-from .rollup_models import QuestionRollup, ScoreRollup, VisitRollup
+from .rollup_models import (
+    ALL_CHANNELS,
+    ALL_LOCATIONS,
+    FINE,
+    PER_CHANNEL,
+    PER_LOCATION,
+    QuestionRollup,
+    ScoreRollup,
+    VisitRollup,
+)
 
 TABLES = (VisitRollup, ScoreRollup, QuestionRollup)
 
@@ -66,12 +77,48 @@ def refresh_key(client_id: int, location_id: int | None, channel: str, version_i
     _lock((client_id, location_id or 0, channel, version_id, first))
     same = [Visit.client_id == client_id, Visit.channel == channel, Visit.checklist_version_id == version_id,
             Visit.location_id == location_id if location_id else Visit.location_id.is_(None)]
+    loc = location_id or 0
     for grain, lo, hi in (("d", day, day), ("m", first, last)):
         for table in TABLES:
             db.session.execute(delete(table).where(
-                table.client_id == client_id, table.location_key == (location_id or 0), table.channel == channel,
-                table.version_id == version_id, table.grain == grain, table.day == lo))
+                table.client_id == client_id, table.version_id == version_id, table.day == lo,
+                or_(and_(table.grain == grain, table.location_key == loc, table.channel == channel),  # the fine
+                    and_(table.grain == PER_CHANNEL + grain, table.location_key == ALL_LOCATIONS,  # row, and the
+                         table.channel == channel),  # two totals it is in
+                    and_(table.grain == PER_LOCATION + grain, table.location_key == loc,
+                         table.channel == ALL_CHANNELS))))
         _insert(grain, [*same, Visit.visited_on >= lo, Visit.visited_on <= hi])
+
+        def key(table, grain=grain, lo=lo):
+            return [table.client_id == client_id, table.version_id == version_id, table.grain == grain,
+                    table.day == lo]
+
+        _derive(lambda t: [*key(t), t.channel == channel], locations=True)
+        _derive(lambda t: [*key(t), t.location_key == loc], locations=False)
+
+
+_SUMS = {VisitRollup: ("visits", "score_sum", "critical"), ScoreRollup: ("n", "total"),
+         QuestionRollup: ("included", "fraction_sum", "failed")}
+_EXTRA_KEY = {VisitRollup: (), ScoreRollup: ("kind", "code"), QuestionRollup: ("question_id",)}
+
+
+def _derive(conds, locations: bool) -> None:
+    """Insert the totals of the fine rows matching ``conds(table)``: every location's per channel
+    (``locations=True``: ``location_key`` = ALL_LOCATIONS) or every channel's per location (``channel`` =
+    ALL_CHANNELS). Sums of the fine rows' sums, so they equal the sums over the visits."""
+    for table in TABLES:
+        extra = [getattr(table, c) for c in _EXTRA_KEY[table]]
+        sums = _SUMS[table]
+        loc = literal(ALL_LOCATIONS).label("location_key") if locations else table.location_key
+        channel = table.channel if locations else literal(ALL_CHANNELS).label("channel")
+        grain = (literal(PER_CHANNEL if locations else PER_LOCATION, String) + table.grain).label("grain")
+        group = [table.client_id, table.grain, table.day, table.version_id, *extra,
+                 table.channel if locations else table.location_key]
+        db.session.execute(insert(table).from_select(
+            ["client_id", "grain", "day", "location_key", "channel", "version_id", *_EXTRA_KEY[table], *sums],
+            select(table.client_id, grain, table.day, loc, channel, table.version_id, *extra,
+                   *[func.sum(getattr(table, c)) for c in sums])
+            .where(table.grain.in_(("d", "m")), *conds(table)).group_by(*group)))
 
 
 def _day_expr(grain: str):
@@ -115,7 +162,8 @@ def _insert_sections(grain: str, where: list) -> None:
     """Section scores live in the stored breakdown (``score_data``): summed here, in Python."""
     sums: dict[tuple, list] = {}
     rows = db.session.execute(select(Visit.client_id, Visit.visited_on, Visit.location_id, Visit.channel,
-                                     Visit.checklist_version_id, Visit.score_data).where(*where))
+                                     Visit.checklist_version_id, Visit.score_data).where(*where),
+                              execution_options={"yield_per": 2000})  # a rebuild reads every visit: streamed
     for client_id, day, loc, channel, version_id, data in rows:
         bucket = day if grain == "d" else day.replace(day=1)
         for s in (data or {}).get("sections", ()):
@@ -140,7 +188,63 @@ def rebuild(client_id: int | None = None) -> int:
     conds = [Visit.client_id == client_id] if client_id else []
     for grain in ("d", "m"):
         _insert(grain, conds)
+    for locations in (True, False):
+        _derive(lambda t: [t.client_id == client_id] if client_id else [], locations=locations)
     return db.session.scalar(select(func.count()).select_from(Visit).where(*counted(*conds))) or 0
+
+
+# --- an approval: the visit's own sums added ----------------------------------------------------------
+
+
+def add_visit(visit: Visit) -> None:
+    """Add a visit that has just become approved to its key's day and month rows (and the totals of every
+    location per channel and every channel per location that it is in): an upsert per table
+    (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``) of the visit's own counts and sums,
+    the same figures ``_insert`` would count for it. An approval is the common write; recomputing the
+    key's rows from the visits there (``refresh_key``) cost more than the approval itself."""
+    if not (visit.status == "approved" and not visit.calibration and visit.score_overall is not None
+            and visit.visited_on is not None):
+        return
+    db.session.flush()
+    first, _last = _month(visit.visited_on)
+    _lock((visit.client_id, visit.location_id or 0, visit.channel, visit.checklist_version_id, first))
+    keys = [{"client_id": visit.client_id, "grain": level + grain, "day": day, "location_key": loc,
+             "channel": channel, "version_id": visit.checklist_version_id}
+            for grain, day in (("d", visit.visited_on), ("m", first))
+            for level, loc, channel in ((FINE, visit.location_id or 0, visit.channel),  # the fine rows
+                                        (PER_CHANNEL, ALL_LOCATIONS, visit.channel),  # and both totals
+                                        (PER_LOCATION, visit.location_id or 0, ALL_CHANNELS))]
+    _upsert(VisitRollup, [{**k, "visits": 1, "score_sum": visit.score_overall,
+                           "critical": 1 if visit.score_critical_fail else 0} for k in keys],
+            ("visits", "score_sum", "critical"))
+    scores = [("dimension", code, score) for code, score in db.session.execute(
+        select(VisitDimensionScore.dimension, VisitDimensionScore.score)
+        .where(VisitDimensionScore.visit_id == visit.id, VisitDimensionScore.score.is_not(None)))]
+    scores += [("section", s["key"], s["score"]) for s in (visit.score_data or {}).get("sections", ())
+               if s.get("score") is not None]
+    if scores:
+        _upsert(ScoreRollup, [{**k, "kind": kind, "code": code, "n": 1, "total": score}
+                              for k in keys for kind, code, score in scores], ("n", "total"))
+    answers = [(qid, fraction, failed) for qid, fraction, failed in db.session.execute(
+        select(Answer.question_id, Answer.fraction, Answer.failed).where(Answer.visit_id == visit.id))
+        if fraction is not None or failed]
+    if answers:
+        _upsert(QuestionRollup, [{**k, "question_id": qid, "included": 0 if fraction is None else 1,
+                                  "fraction_sum": fraction or 0.0, "failed": 1 if failed else 0}
+                                 for k in keys for qid, fraction, failed in answers],
+                ("included", "fraction_sum", "failed"))
+
+
+def _upsert(table, rows: list[dict], sums: tuple[str, ...]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = upsert(table)
+    unique = next(c for c in table.__table__.constraints if c.name and c.name.startswith("uq_rollup_"))
+    stmt = stmt.on_conflict_do_update(index_elements=[c.name for c in unique.columns],
+                                      set_={c: getattr(table, c) + getattr(stmt.excluded, c) for c in sums})
+    db.session.execute(stmt, rows)
 
 
 # --- triggers ----------------------------------------------------------------------------------------
@@ -148,8 +252,10 @@ def rebuild(client_id: int | None = None) -> int:
 
 @status_changed.connect
 def _on_status(visit: Visit, *, old: str, new: str, **_kw) -> None:
-    if "approved" in (old, new) and old != new:
-        refresh_for(visit)
+    if new == "approved" and old != new:
+        add_visit(visit)  # the common write: the visit's sums added
+    elif old == "approved" and old != new:
+        refresh_for(visit)  # out of approved (rare): the key's rows recomputed, exact
 
 
 @scores_stored.connect

@@ -49,23 +49,39 @@ def _trend_start(f: Filters) -> date:
 
 def visit_groups(f: Filters) -> list[tuple]:
     """One aggregate over the rollups of the period, the previous one and the trend's months, grouped
-    finely enough for every visit-level figure: (location_id, channel, version_id, month, period, Σ V, n,
-    critical n), where period is 1 for this period, 0 for the previous one and 2 for neither (trend only).
+    finely enough for the figures by channel, month and version: (None, channel, version_id, month,
+    period, Σ V, n, critical n), where period is 1 for this period, 0 for the previous one and 2 for
+    neither (trend only). The first place is the location's, which these groups do not tell
+    (``location_groups`` does).
 
-    Means are Σ V / n over these groups: the overall figure, per location, per channel, per month and the
-    versions used all come from this one statement over the rollups (``rollup_reads``), whose size grows
-    with the months and places shown, not with the visits stored.
+    Means are Σ V / n over these groups: the overall figure, per channel, per month and the versions used
+    come from this one statement over the rollups' totals of every location (``rollup_reads``), whose
+    size grows with the months and channels shown, not with the visits or places stored.
     """
     prev = f.previous()
     R = VisitRollup
     period = case((R.day >= f.start, 1), (R.day >= prev.start, 0), else_=2).label("period")
     month = rollup_reads.month_expr(R).label("month")
-    return [(rollup_reads.location_id(r[0]), r[1], r[2], _month_key(r[3]), *r[4:]) for r in read.execute(
-        select(R.location_key, R.channel, R.version_id, month, period,
+    return [(None, r[0], r[1], _month_key(r[2]), *r[3:]) for r in read.execute(
+        select(R.channel, R.version_id, month, period,
                func.sum(R.score_sum), func.sum(R.visits), func.sum(R.critical))
-        .where(*rollup_reads.conditions(R, f, start=min(prev.start, _trend_start(f)), cuts=(prev.start, f.start)))
-        .group_by(R.location_key, R.channel, R.version_id, month, period)
-    ).all() if r[6]]
+        .where(*rollup_reads.conditions(R, f, start=min(prev.start, _trend_start(f)), cuts=(prev.start, f.start),
+                                        by=("channel",)))
+        .group_by(R.channel, R.version_id, month, period)
+    ).all() if r[5]]
+
+
+def location_groups(f: Filters) -> list[tuple]:
+    """(location_id, None, None, None, period, Σ V, n, critical n) of this period (1) and the previous one (0),
+    from the rollups' totals of every channel per location."""
+    prev = f.previous()
+    R = VisitRollup
+    period = case((R.day >= f.start, 1), else_=0).label("period")
+    return [(rollup_reads.location_id(r[0]), None, None, None, *r[1:]) for r in read.execute(
+        select(R.location_key, period, func.sum(R.score_sum), func.sum(R.visits), func.sum(R.critical))
+        .where(*rollup_reads.conditions(R, f, start=prev.start, cuts=(f.start,), by=("location",)))
+        .group_by(R.location_key, period)
+    ).all() if r[3]]
 
 
 def _rollup(groups: list[tuple], key) -> dict:
@@ -145,8 +161,7 @@ def _dimension_rows(f: Filters) -> list[tuple]:
 def by_location(f: Filters, grader: Grader, language: str, groups: list[tuple] | None = None) -> list[dict]:
     """The locations ranked. Visits without a location (phone, chat, e-mail, ...) are not a place: they
     are ranked by channel only (``by_channel``)."""
-    groups = visit_groups(f) if groups is None else groups
-    sums = {k: v for k, v in _rollup(groups, lambda r: r[0]).items() if v[1] and k is not None}
+    sums = {k: v for k, v in _rollup(location_groups(f), lambda r: r[0]).items() if v[1] and k is not None}
     ids = list(sums)
     places = {r.id: r for r in read.execute(
         select(Location.id, Location.name, Location.city, Location.region).where(Location.id.in_(ids)))} if ids else {}
@@ -194,7 +209,7 @@ def dimension_heatmap(f: Filters, grader: Grader, by: str) -> dict:
     key = R.location_key if by == "location" else R.channel
     rows = read.execute(
         select(key, R.code, func.sum(R.total), func.sum(R.n))
-        .where(*rollup_reads.conditions(R, f), R.kind == "dimension")
+        .where(*rollup_reads.conditions(R, f, by=(by,)), R.kind == "dimension")
         .group_by(key, R.code)
     ).all()
     out: dict = {}

@@ -10,13 +10,14 @@ takes the memory of one chunk. Exports read from the read replica when one is co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from sqlalchemy import func, select
 
 from ...checklists.kinds import answer_text
 from ...checklists.models import Question, Section, tr
 from ...core.labels import channel_label
-from ...scoring import DIMENSIONS
+from ...scoring import DIMENSIONS, round_half_away
 from ...submissions.models import Answer
 from ...visits.models import BUILTIN_DIMENSION_COLUMNS, CHANNELS, Location, Visit, VisitDimensionScore
 from .base import Filters, _conditions, dimension_names, read
@@ -169,10 +170,15 @@ def _hidden_questions(visit_ids: set[int]) -> dict[int, set[str]]:
     return out
 
 
-def _round(value):
-    from ...scoring import round_half_away
+@lru_cache(maxsize=65536)
+def _rounded(value: float):
+    """``round_half_away(value, 1)``, remembered: an export rounds a few values per row, and scores
+    repeat (fractions of a checklist's weights), while the exact rounding goes through Decimal."""
+    return round_half_away(value, 1)
 
-    return None if value is None else round_half_away(value, 1)
+
+def _round(value):
+    return None if value is None else _rounded(value)
 
 
 def export_count(kind: str, f: Filters) -> int:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import DateTime, and_, cast, func, or_, select
 
 from ...visits.models import Location
-from ..rollup_models import QuestionRollup, ScoreRollup, VisitRollup
+from ..rollup_models import FINE, PER_CHANNEL, PER_LOCATION, QuestionRollup, ScoreRollup, VisitRollup
 from .base import Filters, read
 
 TABLES = (VisitRollup, ScoreRollup, QuestionRollup)
@@ -39,8 +39,21 @@ def segments(a: date, b: date) -> list[tuple[str, date, date]]:
     return out
 
 
-def conditions(table, f: Filters, start: date | None = None, end: date | None = None, cuts=()) -> list:
-    """WHERE clauses on a rollup table for ``f`` over start..end, split at the days in ``cuts``."""
+def level(f: Filters, by=()) -> str:
+    """The ``grain`` prefix of the coarsest level (``rollup_models``) that answers ``f`` grouped by ``by`` ("location",
+    "channel"): the fine rows when both places and channels matter, otherwise one of the totals."""
+    places = "location" in by or bool(f.location_id or f.region)
+    channels = "channel" in by or bool(f.channel)
+    if places and channels:
+        return FINE
+    if places:
+        return PER_LOCATION  # every channel's total, per location
+    return PER_CHANNEL  # every location's total, per channel
+
+
+def conditions(table, f: Filters, start: date | None = None, end: date | None = None, cuts=(), by=()) -> list:
+    """WHERE clauses on a rollup table for ``f`` over start..end, split at the days in ``cuts``, on the
+    coarsest level of rows that can be grouped by ``by`` (``level``)."""
     start, end = start or f.start, end or f.end
     points = sorted({c for c in cuts if start < c <= end})
     pieces, lo = [], start
@@ -48,8 +61,9 @@ def conditions(table, f: Filters, start: date | None = None, end: date | None = 
         pieces += segments(lo, c - timedelta(days=1))
         lo = c
     pieces += segments(lo, end)
+    prefix = level(f, by)
     conds = [table.client_id == f.client_id,
-             or_(*[and_(table.grain == g, table.day >= a, table.day <= b) for g, a, b in pieces])
+             or_(*[and_(table.grain == prefix + g, table.day >= a, table.day <= b) for g, a, b in pieces])
              if pieces else table.id.is_(None)]
     if f.location_id:
         conds.append(table.location_key == f.location_id)
@@ -57,9 +71,8 @@ def conditions(table, f: Filters, start: date | None = None, end: date | None = 
         conds.append(table.channel == f.channel)
     if f.version_id:
         conds.append(table.version_id == f.version_id)
-    if f.region:
-        conds.append(table.location_key.in_(select(Location.id).where(
-            Location.client_id == f.client_id, Location.region == f.region)))
+    if f.region:  # the region's locations as a list: the location index reaches each one's rows
+        conds.append(table.location_key.in_(region_locations(f.client_id, f.region) or [-2]))
     return conds
 
 
@@ -71,3 +84,7 @@ def month_expr(table):
 
 def location_id(key: int) -> int | None:
     return key or None
+
+
+def region_locations(client_id: int, region: str) -> list[int]:
+    return list(read.scalars(select(Location.id).where(Location.client_id == client_id, Location.region == region)))
