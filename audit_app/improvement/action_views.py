@@ -11,12 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..checklists.models import ChecklistVersion, Question, tr
+from ..checklists.models import ChecklistVersion, tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError
 from ..core.models import db
-from ..submissions.models import Answer
-from ..visits.models import Location, Visit
 from . import operations, queries
 from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionStatusForm
 from .labels import ACTION_STATUS_LABELS
@@ -110,40 +108,11 @@ def actions_export(client_id: int, fmt: str):
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _question_of_visit(visit: Visit, key: str) -> Question | None:
-    return db.session.scalar(select(Question).where(Question.version_id == visit.checklist_version_id,
-                                                    Question.key == key))
-
-
 def _source(client_id: int):
     """(visit, location, question) named by the query string, checked; 404 when they do not fit."""
-    visit = location = question = None
-    key = request.values.get("key", "")
-    if request.values.get("visit_id"):
-        visit = get_for_client(Visit, request.values.get("visit_id"))
-        if visit.client_id != client_id or visit.status != "approved" or visit.calibration:
-            abort(404)
-        question = _question_of_visit(visit, key) if key else None
-        if question is None:
-            abort(404)
-        failed = db.session.scalar(select(Answer.failed).where(Answer.visit_id == visit.id,
-                                                               Answer.question_id == question.id))
-        if not failed:
-            abort(404)  # an action belongs to a failed item
-    elif request.values.get("location_id"):
-        location = get_for_client(Location, request.values.get("location_id"))
-        if location.client_id != client_id:
-            abort(404)
-        qid = request.values.get("question_id", type=int)
-        if qid:
-            question = db.session.get(Question, qid)
-            known = {r["question_id"] for r in queries.location_failed_questions(location.id, client_id, _language(),
-                                                                                 limit=1000)}
-            if question is None or question.id not in known:
-                abort(404)
-    else:
-        abort(404)
-    return visit, location, question
+    return queries.action_subject(client_id, _language(), visit_id=request.values.get("visit_id"),
+                                  key=request.values.get("key", ""), location_id=request.values.get("location_id"),
+                                  question_id=request.values.get("question_id", type=int))
 
 
 @bp.route("/clients/<int:client_id>/actions/new", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..checklists.models import ChecklistVersion, Question
+from ..checklists.models import ChecklistVersion, Dimension, Question
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
 from ..scoring import Answer as ScoringAnswer
@@ -37,6 +37,8 @@ def set_target(client_id: int, user, *, dimension: str, channel: str | None, val
         raise DomainError(_("A target is a number from 0 to 100."), field="value")
     if channel is not None and channel not in CHANNELS:
         raise DomainError(_("Choose a channel from the list."), field="channel")
+    if dimension != OVERALL and db.session.scalar(select(Dimension.code).where(Dimension.code == dimension)) is None:
+        raise DomainError(_("Choose a score from the list."), field="dimension")
     query = select(Target).where(Target.client_id == client_id, Target.dimension == dimension,
                                  Target.applies_from == applies_from)
     query = query.where(Target.channel.is_(None) if channel is None else Target.channel == channel)

@@ -275,9 +275,51 @@ class ActionFilters:
     overdue: bool = False
 
 
-def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), today: date | None = None,
-            limit: int = 500) -> list[CorrectiveAction]:
-    """A client's actions (every client's when ``client_id`` is None: admins), newest first."""
+def may_change(user, client_id: int) -> bool:
+    """The loop's changes are the client's managers' to make (admins read every client's, change none)."""
+    return bool(user.is_manager and user.client_id == client_id)
+
+
+def action_subject(client_id: int, language: str, *, visit_id=None, key: str = "", location_id=None,
+                   question_id=None):
+    """(visit, location, question) an action may be made on, checked; 404 when they do not fit: a
+    failed question of the client's released visit, or a location with one of its most-failed
+    questions (``question`` None: the location only, its questions still to be chosen)."""
+    from flask import abort
+
+    from ..core.access import get_for_client
+
+    visit = location = question = None
+    if visit_id:
+        visit = get_for_client(Visit, visit_id)
+        if visit.client_id != client_id or visit.status != "approved" or visit.calibration:
+            abort(404)
+        question = db.session.scalar(select(Question).where(Question.version_id == visit.checklist_version_id,
+                                                            Question.key == key)) if key else None
+        if question is None:
+            abort(404)
+        failed = db.session.scalar(select(Answer.failed).where(Answer.visit_id == visit.id,
+                                                               Answer.question_id == question.id))
+        if not failed:
+            abort(404)  # an action belongs to a failed item
+    elif location_id:
+        location = get_for_client(Location, location_id)
+        if location.client_id != client_id:
+            abort(404)
+        if question_id:
+            question = db.session.get(Question, question_id)
+            known = {r["question_id"] for r in location_failed_questions(location.id, client_id, language,
+                                                                         limit=1000)}
+            if question is None or question.id not in known:
+                abort(404)
+    else:
+        abort(404)
+    return visit, location, question
+
+
+def action_conditions(client_id: int | None, filters: ActionFilters = ActionFilters(),
+                      today: date | None = None) -> list:
+    """The WHERE conditions of a client's action list (every client's when ``client_id`` is None)."""
     today = today or date.today()
     conds = [] if client_id is None else [CorrectiveAction.client_id == client_id]
     if filters.status:
@@ -290,6 +332,13 @@ def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), tod
         conds.append(CorrectiveAction.channel == filters.channel)
     if filters.overdue:
         conds.append(and_(CorrectiveAction.due_on < today, CorrectiveAction.status.notin_(("done", "verified"))))
+    return conds
+
+
+def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), today: date | None = None,
+            limit: int = 500) -> list[CorrectiveAction]:
+    """A client's actions (every client's when ``client_id`` is None: admins), newest first."""
+    conds = action_conditions(client_id, filters, today)
     return list(db.session.scalars(
         select(CorrectiveAction).where(*conds)
         .order_by(CorrectiveAction.due_on, CorrectiveAction.id.desc()).limit(limit)

@@ -60,7 +60,7 @@ def _client(client_id: int) -> Client:
 
 def _manager_of(client_id: int) -> None:
     """Changes are the client's managers' to make: anyone else is refused (403)."""
-    if not (current_user.is_manager and current_user.client_id == client_id):
+    if not queries.may_change(current_user, client_id):
         abort(403)
 
 

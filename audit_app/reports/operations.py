@@ -112,6 +112,39 @@ def create_generated(client_id: int, scope: str, ref: str, start: date | None, e
     return row
 
 
+def report_period(start: date | None, end: date | None) -> tuple[date, date]:
+    """The period of a requested report: the default period where a date is not given; at most five years."""
+    default_start, default_end = queries.default_period()
+    start, end = start or default_start, end or default_end
+    if end < start or (end - start).days + 1 > queries.MAX_PERIOD_DAYS:
+        raise DomainError(_("Choose a period of at most five years."), field="start")
+    return start, end
+
+
+def start_generated(row: GeneratedReport) -> str:
+    """Make a requested report: queued for a worker when ``REDIS_URL`` is set and Redis answers (once
+    the request has committed), rendered here otherwise. Returns ``queued``, ``done`` or ``failed``
+    (the row keeps its error and is committed with the request; the user may try again)."""
+    from flask import current_app
+
+    if current_app.config.get("REDIS_URL"):
+        from . import jobs
+
+        try:
+            jobs.check_queue()
+        except jobs.QueueUnavailable:  # Redis is down: make it here rather than lose the request
+            current_app.logger.exception("report %s: queue unavailable, rendering in the request", row.id)
+        else:
+            jobs.enqueue_after_commit(row.id)  # the worker must find the row: queued once it is committed
+            return "queued"
+    try:
+        render_generated(row)
+    except Exception:  # noqa: BLE001  (the row says it failed)
+        current_app.logger.exception("report %s failed to render", row.id)
+        return "failed"
+    return "done"
+
+
 def _record_visits(row: GeneratedReport, visit_ids) -> None:
     """Record the visits (a SELECT of ids) that went into ``row``, and whether all are approved now."""
     db.session.execute(delete(GeneratedReportVisit).where(GeneratedReportVisit.report_id == row.id))

@@ -191,29 +191,15 @@ def make_pdf(client_id: int, scope: str, ref: str):
     form = PdfForm()
     if not form.validate_on_submit():
         abort(400)
-    start, end = _iso(form.start.data), _iso(form.end.data)
-    default_start, default_end = queries.default_period()
-    start, end = start or default_start, end or default_end
-    if end < start or (end - start).days + 1 > queries.MAX_PERIOD_DAYS:
-        raise DomainError(_("Choose a period of at most five years."), field="start")
+    start, end = operations.report_period(_iso(form.start.data), _iso(form.end.data))
     row = operations.create_generated(client_id, scope, ref if scope != "client" else "", start, end, _language(),
                                       current_user)
     status_page = redirect(url_for("reports.generated_status", report_id=row.id))
     # the status page follows a report made by a worker and starts its download when it is ready
-    if current_app.config.get("REDIS_URL"):
-        from . import jobs
-
-        try:
-            jobs.check_queue()
-        except jobs.QueueUnavailable:  # Redis is down: make it here rather than lose the request
-            current_app.logger.exception("report %s: queue unavailable, rendering in the request", row.id)
-        else:
-            jobs.enqueue_after_commit(row.id)  # the worker must find the row: queued once it is committed
-            return status_page
-    try:
-        operations.render_generated(row)
-    except Exception:  # the row says it failed (committed with the redirect); the user may try again
-        current_app.logger.exception("report %s failed to render", row.id)
+    state = operations.start_generated(row)
+    if state == "queued":
+        return status_page
+    if state == "failed":  # the row says it failed (committed with the redirect); the user may try again
         flash(_("The report could not be made. Please try again."), "danger")
         return status_page
     # made in this request: the file itself is the answer (one step); it stays in My reports as well

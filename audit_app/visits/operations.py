@@ -418,6 +418,23 @@ def update_visit(
 # --- waves ------------------------------------------------------------------------------------
 
 
+def wave_members(location_ids, evaluator_ids) -> tuple[list[Location], list[User]]:
+    """The locations and evaluators chosen for a wave, looked up by id: each once, ordered by name
+    (the round-robin follows that order). A missing location or user is a ``DomainError``."""
+    locations = []
+    for location_id in dict.fromkeys(location_ids or ()):
+        location = db.session.get(Location, location_id)
+        if location is None:
+            raise DomainError(_("The location does not exist."), field="location_ids")
+        locations.append(location)
+    locations.sort(key=lambda loc: (loc.name.lower(), loc.id))
+    evaluators = [db.session.get(User, user_id) for user_id in dict.fromkeys(evaluator_ids or ())]
+    if any(u is None for u in evaluators):
+        raise DomainError(_("Choose an active evaluator."), field="evaluator_ids")
+    evaluators.sort(key=lambda u: (u.name.lower(), u.id))
+    return locations, evaluators
+
+
 def wave_plan(channels: list[str], locations: list[Location]) -> list[tuple[Location | None, str]]:
     """The (location, channel) pairs of a wave, in creation order.
 

@@ -370,24 +370,13 @@ def wave_new():
     form = WaveForm(locations=locations, versions=_versions(), evaluators=evaluators)
     if form.validate_on_submit():
         try:
-            chosen_locations = []
-            for location_id in form.location_ids.data:
-                location = db.session.get(Location, location_id)
-                if location is None:
-                    raise DomainError(_("The location does not exist."), field="location_ids")
-                chosen_locations.append(location)
-            chosen_locations.sort(key=lambda loc: (loc.name.lower(), loc.id))
-            chosen_evaluators = []
-            for user_id in dict.fromkeys(form.evaluator_ids.data):
-                chosen_evaluators.append(db.session.get(User, user_id))
-            if any(u is None for u in chosen_evaluators):
-                raise DomainError(_("Choose an active evaluator."), field="evaluator_ids")
-            chosen_evaluators.sort(key=lambda u: (u.name.lower(), u.id))
+            chosen_locations, chosen_evaluators = operations.wave_members(form.location_ids.data,
+                                                                          form.evaluator_ids.data)
             wave = operations.create_wave(
                 client=client, name=form.name.data,
                 version=_lookup(ChecklistVersion, form.checklist_version_id.data),
                 period_start=form.period_start.data, period_end=form.period_end.data,
-                channels=form.channels.data, locations=list(dict.fromkeys(chosen_locations)),
+                channels=form.channels.data, locations=chosen_locations,
                 evaluators=chosen_evaluators, scenario=form.scenario.data or "",
             )
         except DomainError as exc:

@@ -20,6 +20,16 @@ from .base import date_interval
 MAX_LISTED = 200
 
 
+def generated_conditions(user) -> list | None:
+    """Which stored reports the user's list holds (None: none): a client's user, its client's released
+    reports; an admin, the reports the admin made."""
+    if user.is_client and user.client_id is not None:
+        return [GeneratedReport.client_id == user.client_id, GeneratedReport.client_may_see()]
+    if user.is_admin:
+        return [GeneratedReport.created_by_id == user.id]
+    return None
+
+
 def generated_reports(user) -> tuple[list[GeneratedReport], set[int]]:
     """The user's list of stored reports, newest first, and the ids of those its client cannot see.
 
@@ -29,12 +39,10 @@ def generated_reports(user) -> tuple[list[GeneratedReport], set[int]]:
     shown = case((GeneratedReport.client_may_see(), True), else_=False)
     stmt = (select(GeneratedReport, shown)
             .order_by(GeneratedReport.created_at.desc(), GeneratedReport.id.desc()).limit(MAX_LISTED))
-    if user.is_client and user.client_id is not None:
-        stmt = stmt.where(GeneratedReport.client_id == user.client_id, GeneratedReport.client_may_see())
-    elif user.is_admin:
-        stmt = stmt.where(GeneratedReport.created_by_id == user.id)
-    else:
+    conditions = generated_conditions(user)
+    if conditions is None:
         return [], set()
+    stmt = stmt.where(*conditions)
     rows = db.session.execute(stmt).all()
     return [row for row, _visible in rows], {row.id for row, visible in rows if not visible}
 
