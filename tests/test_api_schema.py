@@ -8,12 +8,19 @@ from datetime import date, timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from audit_app.extensions import db
 from tests.factories import make_scored_visit, make_version
 
 pytestmark = pytest.mark.filterwarnings("ignore")
+
+#: a schema-valid request may still be refused by the operations' rules, which a schema cannot state
+#: (a wave's period ending before it starts, a location of another client, a visit not yet scored):
+#: 400 with the pages' message, as a problem document. 5xx never passes (asserted below).
+CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {
+    "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]}}})
 
 
 @pytest.fixture
@@ -36,7 +43,7 @@ def tokens_by_role(app, world):
 def test_api_matches_its_description(app, tokens_by_role, role):
     old = app.config["API_RATE_LIMIT"]
     app.config["API_RATE_LIMIT"] = "100000 per minute"
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
     headers = {"Authorization": f"Bearer {tokens_by_role[role]}"}
     failures = []
     try:

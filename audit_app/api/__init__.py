@@ -18,7 +18,7 @@ class _Api(Api):
 
 def register(app: Flask) -> None:
     """Register the ``api`` blueprint (flask-smorest: with its OpenAPI description) and its token sign-in."""
-    from . import auth, catalogue, problems, results, views, visits  # noqa: F401  (their routes join the blueprint)
+    from . import auth, catalogue, improvement, problems, reports, results, views, visits, waves  # noqa: F401  (their routes join the blueprint)
     from .blueprint import blp
     from .limits import init_limiter
 
@@ -27,7 +27,8 @@ def register(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # served by docs.py under /api/v1, not by flask-smorest
     api = _Api(app, spec_kwargs={
-        "info": {"description": "Visits, results, clients, locations, channels, checklists and reports."},
+        "info": {"description": "Visits and waves, results, clients, locations, channels, checklists, reports, "
+                               "targets, self-assessments and corrective actions."},
     })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "A personal API token (account page)."})

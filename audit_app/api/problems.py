@@ -23,6 +23,8 @@ FIELD_MESSAGES = {
     "Not a valid datetime.": _l("Enter a date and time."),
     "Not a valid string.": _l("Enter text."),
     "Not a valid boolean.": _l("Enter true or false."),
+    "Not a valid number.": _l("Enter a number."),
+    "Not a valid list.": _l("Enter a list."),
     "Field may not be null.": _l("This field is required."),
     "Unknown field.": _l("This field is not known."),
     "Invalid input type.": _l("The request body must be a JSON object."),
@@ -60,7 +62,8 @@ def _translated(messages):
     found = FIELD_MESSAGES.get(text)
     if found is None and text.startswith("Must be one of"):
         found = FIELD_MESSAGES["Must be one of: read, read write."]
-    if found is None and text.startswith(("Must be greater", "Must be less", "Length must")):
+    if found is None and text.startswith(("Must be greater", "Must be less", "Length must", "Longer than",
+                                                   "Shorter than")):
         found = _l("The value is out of range.")
     return str(found) if found is not None else text
 
