@@ -23,6 +23,25 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {
     "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]}}})
 
 
+def _loop_objects(visit, manager):
+    from sqlalchemy import select
+
+    from audit_app.checklists.models import Question
+    from audit_app.improvement import operations as improvement
+    from audit_app.reports import operations as reports
+
+    improvement.set_target(visit.client_id, manager, dimension="overall", channel=None, value=80,
+                           applies_from=date.today())
+    improvement.start_self_assessment(visit.client_id, manager, version=visit.checklist_version, channel="phone",
+                                      location=None)
+    question = db.session.scalar(select(Question).where(Question.version_id == visit.checklist_version_id,
+                                                        Question.key == "q4"))
+    improvement.create_action(visit.client_id, manager, question=question, what="Ask for ID", owner=manager,
+                              due_on=date.today(), visit=visit)
+    reports.render_generated(reports.create_generated(visit.client_id, "visit", str(visit.id), None, None, "fi",
+                                                      manager))
+
+
 @pytest.fixture
 def tokens_by_role(app, world):
     from audit_app.accounts import tokens
@@ -30,7 +49,11 @@ def tokens_by_role(app, world):
 
     out = {}
     with app.app_context():
-        make_scored_visit(world.client_a, world.evaluator, make_version())
+        visit = make_scored_visit(world.client_a, world.evaluator, make_version())
+        # the client's user manages its loop, and there is one of each object (ids from 1) to read and change
+        manager = db.session.get(User, world.ids["client_user"])
+        manager.manager = True
+        _loop_objects(visit, manager)
         for role, key in (("admin", "admin"), ("client", "client_user")):
             _row, secret = tokens.create_token(db.session.get(User, world.ids[key]), name="ci", scope="read write",
                                                expires_on=date.today() + timedelta(days=2))
