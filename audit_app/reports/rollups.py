@@ -235,14 +235,32 @@ def add_visit(visit: Visit) -> None:
                 ("included", "fraction_sum", "failed"))
 
 
+_PG_TYPES = {"client_id": "int", "grain": "text", "day": "date", "location_key": "int", "channel": "text",
+             "version_id": "int", "kind": "text", "code": "text", "question_id": "int", "visits": "int",
+             "score_sum": "float8", "critical": "int", "n": "int", "total": "float8", "included": "int",
+             "fraction_sum": "float8", "failed": "int"}
+
+
 def _upsert(table, rows: list[dict], sums: tuple[str, ...]) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = upsert(table)
+    """INSERT ... ON CONFLICT DO UPDATE SET sum = sum + excluded.sum of ``rows``. On PostgreSQL one
+    statement of the same text for any number of rows (the columns as arrays, ``unnest``): one round
+    trip and a prepared plan; elsewhere an executemany."""
     unique = next(c for c in table.__table__.constraints if c.name and c.name.startswith("uq_rollup_"))
-    stmt = stmt.on_conflict_do_update(index_elements=[c.name for c in unique.columns],
+    key = [c.name for c in unique.columns]
+    if db.session.get_bind().dialect.name == "postgresql":
+        cols = [*key, *sums]
+        name = table.__tablename__
+        db.session.execute(text(
+            f"INSERT INTO {name} ({', '.join(cols)}) "
+            f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {_PG_TYPES[c]}[])' for c in cols)}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in sums)),
+            {c: [r[c] for r in rows] for c in cols})
+        return
+    from sqlalchemy.dialects.sqlite import insert as upsert
+
+    stmt = upsert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=key,
                                       set_={c: getattr(table, c) + getattr(stmt.excluded, c) for c in sums})
     db.session.execute(stmt, rows)
 
