@@ -87,4 +87,11 @@ def location_id(key: int) -> int | None:
 
 
 def region_locations(client_id: int, region: str) -> list[int]:
-    return list(read.scalars(select(Location.id).where(Location.client_id == client_id, Location.region == region)))
+    """The region's locations, read once per request (or job) for its several rollup queries."""
+    from flask import g
+
+    known = g.setdefault("region_locations", {})
+    if (client_id, region) not in known:
+        known[client_id, region] = list(read.scalars(
+            select(Location.id).where(Location.client_id == client_id, Location.region == region)))
+    return known[client_id, region]
