@@ -1,7 +1,7 @@
 """Scale (issue 20): dashboards, the client summary and the visits export at a million visits, and the
 rollups' cost per approval. Prints the figures; not part of the test suite.
 
-    .venv/bin/python bench/scale_bench.py                    # 1,000,000 approved visits (built once, ~15 min)
+    .venv/bin/python bench/scale_bench.py                    # 1,000,000 approved visits (built once, ~10 min)
     .venv/bin/python bench/scale_bench.py --visits 100000    # a smaller database, to develop with
     .venv/bin/python bench/scale_bench.py --rebuild          # build the data again
 
