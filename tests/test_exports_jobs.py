@@ -167,3 +167,33 @@ def test_export_job_requests_are_checked(app, small, login_as, redis_queue):
     assert client.post(_job_url(small, "visits", "csv", start="yesterday")).status_code == 400
     assert login_as("other_client").post(_job_url(small, "visits", "csv")).status_code == 404
     assert login_as("evaluator").post(_job_url(small, "visits", "csv")).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["report", "export"])
+def test_a_job_redis_refuses_after_the_commit_is_marked_failed(app, world, kind):
+    """Redis goes away between the request's check and its commit: the queued row says it failed
+    (its page stops waiting) instead of staying queued for ever."""
+    from audit_app.extensions import db
+    from audit_app.reports import jobs
+    from audit_app.reports.models import ExportJob, GeneratedReport
+
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with app.app_context():
+            if kind == "report":
+                row = GeneratedReport(client_id=world.ids["client_a"], scope="client")
+                db.session.add(row)
+                db.session.flush()
+                jobs.enqueue_after_commit(row.id)
+            else:
+                row = ExportJob(client_id=world.ids["client_a"], kind="visits", fmt="csv", filters={})
+                db.session.add(row)
+                db.session.flush()
+                jobs.enqueue_export_after_commit(row.id)
+            row_id, model = row.id, type(row)
+            db.session.commit()
+            db.session.remove()
+            stored = db.session.get(model, row_id)
+            assert (stored.state, stored.error) == ("failed", "queue unavailable")
+    finally:
+        app.config["REDIS_URL"] = ""

@@ -56,18 +56,26 @@ def enqueue_after_commit(report_id: int) -> None:
     Should Redis refuse the job after all, the report is marked failed (on a connection of its own:
     the committed session takes no more statements here), so its page says so instead of waiting.
     """
+    from .models import GeneratedReport
+
+    _queue_after_commit(GeneratedReport, report_id, lambda: enqueue(report_id))
+
+
+def _queue_after_commit(model, row_id: int, put) -> None:
+    """``put()`` the row's job once the current transaction has committed; when Redis refuses it,
+    the row (a report or an export) is marked failed, so its page says so instead of waiting."""
+    from redis.exceptions import RedisError
+
     app = current_app._get_current_object()
 
     def queue_it():
         try:
             with app.app_context():
-                enqueue(report_id)
-        except QueueUnavailable:
-            app.logger.exception("report %s: queue unavailable after commit", report_id)
-            from .models import GeneratedReport
-
+                put()
+        except (QueueUnavailable, RedisError):
+            app.logger.exception("%s %s: queue unavailable after commit", model.__tablename__, row_id)
             with app.app_context(), db.engine.begin() as conn:
-                conn.execute(update(GeneratedReport).where(GeneratedReport.id == report_id)
+                conn.execute(update(model).where(model.id == row_id)
                              .values(state="failed", error="queue unavailable"))
 
     after_commit(queue_it)
@@ -106,24 +114,11 @@ def export_job_id(export_id: int) -> str:
 
 def enqueue_export_after_commit(export_id: int) -> None:
     """Queue the export once the current transaction has committed (as ``enqueue_after_commit``)."""
-    app = current_app._get_current_object()
+    from .models import ExportJob
 
-    def queue_it():
-        from redis.exceptions import RedisError
-
-        from .models import ExportJob
-
-        try:
-            with app.app_context():
-                queue().enqueue(export_job, export_id, job_id=export_job_id(export_id), job_timeout=3600,
-                                result_ttl=3600, failure_ttl=86400)
-        except RedisError:
-            app.logger.exception("export %s: queue unavailable after commit", export_id)
-            with app.app_context(), db.engine.begin() as conn:
-                conn.execute(update(ExportJob).where(ExportJob.id == export_id)
-                             .values(state="failed", error="queue unavailable"))
-
-    after_commit(queue_it)
+    _queue_after_commit(ExportJob, export_id, lambda: queue().enqueue(
+        export_job, export_id, job_id=export_job_id(export_id), job_timeout=3600, result_ttl=3600,
+        failure_ttl=86400))
 
 
 def export_job(export_id: int) -> None:
