@@ -7,6 +7,7 @@ Keys are relative, slash-separated paths such as ``visits/12/<uuid>/original.jpg
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from abc import ABC, abstractmethod
@@ -103,21 +104,7 @@ class LocalStorage(Storage):
         return path
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise StorageUnavailable(str(exc)) from exc
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        self.put_file(key, io.BytesIO(data), content_type)
 
     def put_file(self, key: str, fh: BinaryIO, content_type: str) -> None:
         import shutil
