@@ -127,6 +127,7 @@ def build_world(app, n: int) -> tuple[list[Evaluator], list[QuestionPlan]]:
     from audit_app.extensions import db
     from audit_app.submissions import operations as submissions
     from audit_app.visits import operations as visits
+    from audit_app.visits import registers
 
     starter = json.loads((ROOT / "audit_app/checklists/starter/customer_experience.json").read_text("utf-8"))
     with app.app_context():
@@ -143,7 +144,7 @@ def build_world(app, n: int) -> tuple[list[Evaluator], list[QuestionPlan]]:
                       key=lambda ch: sum(q.applies_to(ch) for q in version.questions()))
         plan = [QuestionPlan(q.id, values) for q in version.questions()
                 if q.applies_to(channel) and (values := answer_values(q))]
-        location = visits.create_location(client, name="Bench branch", city="Helsinki") \
+        location = registers.create_location(client, name="Bench branch", city="Helsinki") \
             if channel == "in_person" else None
         people = []
         today = date.today()

@@ -11,7 +11,7 @@ from flask import url_for
 from sqlalchemy import select, text
 
 from audit_app.extensions import db
-from audit_app.visits import operations as visit_ops
+from audit_app.visits import registers
 from audit_app.visits.models import Location, Visit
 from audit_app.visits.presence import clean_coordinates, distance_m, presence_flag
 from tests.factories import make_version, make_visit
@@ -101,7 +101,7 @@ def test_the_csv_import_reads_lat_and_lon(app, world):
                 "CSV D;Katu 4;Turku;Varsinais-Suomi;60.45;\n")
     with app.test_request_context(headers={"Accept-Language": "en"}):
         client = db.session.merge(world.client_a)
-        report = visit_ops.import_locations(client, csv_text)
+        report = registers.import_locations(client, csv_text)
         imported = {loc.name: (loc.lat, loc.lon) for loc in report.imported}
         db.session.rollback()
     assert imported == {"CSV A": HOME, "CSV B": (None, None)}

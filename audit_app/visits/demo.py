@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from ..core.models import db
-from . import operations
+from . import operations, registers
 from .models import ClientChannel, Location, Visit, Wave
 
 # --- what the demo clients look like --------------------------------------------------------------
@@ -147,13 +147,13 @@ HISTORY_DAYS = 180
 
 def _location(client, name, address, city, region) -> Location:
     row = db.session.scalar(select(Location).where(Location.client_id == client.id, Location.name == name))
-    return row or operations.create_location(client, name=name, address=address, city=city, region=region)
+    return row or registers.create_location(client, name=name, address=address, city=city, region=region)
 
 
 def _channel(client, channel, label, contact) -> ClientChannel:
     row = db.session.scalar(select(ClientChannel).where(
         ClientChannel.client_id == client.id, ClientChannel.channel == channel, ClientChannel.label == label))
-    return row or operations.create_client_channel(client, channel=channel, label=label, contact=contact)
+    return row or registers.create_client_channel(client, channel=channel, label=label, contact=contact)
 
 
 def _scenario(rng: random.Random, client_name: str, channel: str, evaluator) -> str:

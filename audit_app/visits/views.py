@@ -21,7 +21,7 @@ from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
 from ..scoring import grade as grade_of
-from . import bulk, operations, queries
+from . import bulk, operations, queries, registers
 from .forms import BulkForm, ChannelForm, ImportForm, LocationForm, VisitFilterForm, VisitForm, WaveForm
 from .models import ClientChannel, Location, Visit
 
@@ -81,7 +81,7 @@ def location_new(client_id: int):
     del form.active
     if form.validate_on_submit():
         try:
-            operations.create_location(client, name=form.name.data, address=form.address.data,
+            registers.create_location(client, name=form.name.data, address=form.address.data,
                                        city=form.city.data, region=form.region.data,
                                        lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
@@ -99,7 +99,7 @@ def location_edit(location_id: int):
     form = LocationForm(obj=location)
     if form.validate_on_submit():
         try:
-            operations.update_location(location, name=form.name.data, address=form.address.data,
+            registers.update_location(location, name=form.name.data, address=form.address.data,
                                        city=form.city.data, region=form.region.data, active=form.active.data,
                                        lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
@@ -115,7 +115,7 @@ def location_edit(location_id: int):
 @roles("admin")
 def location_deactivate(location_id: int):
     location = get_for_client(Location, location_id)
-    operations.set_location_active(location, False)
+    registers.set_location_active(location, False)
     flash(_("The location “%(name)s” was deactivated. Its visits stay.", name=location.name), "success")
     return redirect(url_for("visits.locations", client_id=location.client_id))
 
@@ -132,9 +132,9 @@ def location_import(client_id: int):
         try:
             if upload is None or not upload.filename:
                 raise DomainError(_("Choose a CSV file to import."), field="file")
-            data = upload.stream.read(operations.CSV_MAX_BYTES + 1)
-            text = operations.read_csv_upload(data, upload.filename)
-            report = operations.import_locations(client, text)
+            data = upload.stream.read(registers.CSV_MAX_BYTES + 1)
+            text = registers.read_csv_upload(data, upload.filename)
+            report = registers.import_locations(client, text)
         except DomainError as exc:  # 400: the edge rolls back whatever the import had flushed
             form.file.errors = [*form.file.errors, exc.message]
             status = 400
@@ -158,7 +158,7 @@ def channel_new(client_id: int):
     del form.active
     if form.validate_on_submit():
         try:
-            operations.create_client_channel(client, channel=form.channel.data, label=form.label.data,
+            registers.create_client_channel(client, channel=form.channel.data, label=form.label.data,
                                              contact=form.contact.data)
         except DomainError as exc:
             _form_error(form, exc)
@@ -175,7 +175,7 @@ def channel_edit(channel_id: int):
     form = ChannelForm(obj=row)
     if form.validate_on_submit():
         try:
-            operations.update_client_channel(row, channel=form.channel.data, label=form.label.data,
+            registers.update_client_channel(row, channel=form.channel.data, label=form.label.data,
                                              contact=form.contact.data, active=form.active.data)
         except DomainError as exc:
             _form_error(form, exc)
@@ -189,7 +189,7 @@ def channel_edit(channel_id: int):
 @roles("admin")
 def channel_deactivate(channel_id: int):
     row = get_for_client(ClientChannel, channel_id)
-    operations.set_client_channel_active(row, False)
+    registers.set_client_channel_active(row, False)
     flash(_("The channel “%(label)s” was deactivated. Its visits stay.", label=row.label), "success")
     return redirect(url_for("visits.channels", client_id=row.client_id))
 
