@@ -701,6 +701,37 @@ def test_visit_report_shows_free_text_and_every_photo_in_page_and_pdf(evidence, 
     assert ("Evidence photos" if language == "en" else "Todisteena olevat kuvat") in flat
 
 
+def test_a_dashboard_with_many_locations_lists_the_best_and_the_worst():
+    from audit_app.reports.queries.dashboard import RANKING_ENDS, ranking_ends
+
+    rows = [{"rank": i + 1} for i in range(500)]
+    ends = ranking_ends(rows)
+    assert [r["rank"] for r in ends["top"]] == list(range(1, RANKING_ENDS + 1))
+    assert [r["rank"] for r in ends["bottom"]] == list(range(501 - RANKING_ENDS, 501))
+    assert ends["hidden"] == 500 - 2 * RANKING_ENDS
+    assert ranking_ends(rows, show_all=True) == {"top": rows, "bottom": [], "hidden": 0}
+    few = rows[:2 * RANKING_ENDS + 5]
+    assert ranking_ends(few) == {"top": few, "bottom": [], "hidden": 0}  # a few more than the ends: all of them
+
+
+def test_dashboard_lists_every_location_on_request(data, login_as):
+    client = login_as("client")
+    _set_language(client, "en")
+    for url in ("/dashboard", "/dashboard?locations=all"):
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "Kamppi branch" in html and "Tampere branch" in html and "ranked between these" not in html
+
+
+def test_client_summary_pdf_ranks_locations_with_their_dimension_scores(data, login_as):
+    _, pdf = _make_pdf(login_as("client"), data["client_a"], "client", "all")
+    flat = " ".join(_pdf_text(pdf).split())
+    ranked = flat[flat.index("Locations ranked"):]
+    assert "Cells are coloured by grade" in ranked  # the legend of the grade colours
+    assert "Dimensions by location and channel" not in flat  # one table: the ranking carries the heat map
+
+
 def test_visits_without_a_location_are_ranked_by_channel_not_as_a_location(app, evidence, login_as):
     from audit_app.reports import queries
 

@@ -107,7 +107,8 @@ def dashboard():
         return render_template("reports/dashboard.html", data=None, form=form, client_id=client_id), 400
     f = _filters(form, client_id)
     form.start.data, form.end.data = f.start, f.end  # the fields show the period the figures cover
-    data = queries.dashboard(f, _language())
+    # many locations: the best and the worst are listed, ``locations=all`` lists every one
+    data = queries.dashboard(f, _language(), all_locations=request.args.get("locations") == "all")
     from ..improvement.queries import report_targets
     from .rendering import page_charts
 

@@ -289,15 +289,29 @@ def critical_failures(f: Filters, language: str, limit: int = MAX_CRITICAL, with
 # --- the dashboard ---------------------------------------------------------------------------
 
 
-def dashboard(f: Filters, language: str) -> dict:
+#: with many locations a dashboard lists the best and the worst this many; the whole ranking is one click away
+RANKING_ENDS = 10
+
+
+def ranking_ends(rows: list[dict], show_all: bool = False, ends: int = RANKING_ENDS) -> dict:
+    """The ranked rows a dashboard lists: all of them, or, when there are many, the ``ends`` best (``top``)
+    and the ``ends`` worst (``bottom``), ``hidden`` counting the ones between."""
+    if show_all or len(rows) <= 2 * ends + 5:
+        return {"top": rows, "bottom": [], "hidden": 0}
+    return {"top": rows[:ends], "bottom": rows[-ends:], "hidden": len(rows) - 2 * ends}
+
+
+def dashboard(f: Filters, language: str, all_locations: bool = False) -> dict:
     head = overview(f, language, dimension_change=False)
     grader, groups = head["grader"], head["groups"]
+    locations = by_location(f, grader, language, groups)
     return {
         **head,
         "filters": f,
         "period": period_label(f),
         "previous_period": period_label(f.previous()),
-        "locations": by_location(f, grader, language, groups),
+        "locations": locations,
+        "location_rows": ranking_ends(locations, all_locations),
         "channels": by_channel(f, grader, language, groups),
         "trend": trend(f, grader, groups),
         "most_failed": most_failed(f, language, with_included=False),
