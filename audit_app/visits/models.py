@@ -78,6 +78,8 @@ class Visit(TimestampMixin, TenantMixin, db.Model):
                                   "score_critical_fail", "score_reachability", "score_effortlessness",
                                   "score_empathy", "score_transparency", "score_privacy"]),
         Index("ix_visits_evaluator_status", "evaluator_id", "status"),
+        # a branch's newest visits first (its dashboard's critical failures; migration b7e3f19c04d2)
+        Index("ix_visits_location_visited", "location_id", "visited_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
