@@ -571,3 +571,14 @@ def test_markup_in_free_text_is_literal_text_in_the_pdf(app, evil_world, tmp_pat
     text = re.sub(r"\s+", " ", _pdf_text(pdf, tmp_path))
     assert "<script>alert('xss')</script>" in text or "<script>alert(’xss’)</script>" in text, text[:2000]
     assert "<b>bold</b>" in text
+
+
+def test_a_wrong_method_is_405_but_a_huge_id_under_another_methods_rule_is_404(app, world, login_as):
+    """Werkzeug answers 405 when another method's rule has the path's shape even though its converter
+    refuses the id; nothing is there for any method, so it is a 404. A real wrong method stays 405."""
+    admin = login_as("admin")
+    client_id = world.ids["client_a"]
+    assert admin.post(f"/api/v1/clients/{client_id}/actions/x", {}).status_code == 404
+    assert admin.client.delete(f"/api/v1/clients/{client_id}/actions").status_code == 405  # GET and POST exist
+    assert admin.post(f"/api/v1/clients/{2**31}/actions", {}).status_code == 404
+    assert admin.get(f"/api/v1/clients/{2**31}/actions").status_code == 404

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from ..extensions import db
 
@@ -52,6 +52,20 @@ def render_error(status: int, detail: str | None = None):
     return render_template("errors/error.html", status=status, title=title, text=detail or text), status
 
 
+def _another_method_matches(exc: MethodNotAllowed) -> bool:
+    """Whether the path is served for one of the methods the 405 names. Werkzeug answers 405 when
+    another method's rule has the path's shape, even if that rule's converter refuses the value (an
+    id past 2**31, ``_bound_url_ids``): then nothing is there for any method, which is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in exc.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -76,6 +90,8 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if isinstance(exc, MethodNotAllowed) and not _another_method_matches(exc):
+            return render_error(404)
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
