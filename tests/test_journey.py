@@ -199,7 +199,7 @@ class Journey:
         if phone:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         context = self.engine.new_context(**options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)  # the whole journey on a busy two-core machine
         watch_csp(context, self.errors)  # a Content-Security-Policy violation fails the journey too
         self.contexts.append(context)
         page = context.new_page()
