@@ -40,6 +40,25 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(f"{name} at {host}:{port} is not reachable")
 
 
+@pytest.fixture
+def redis_queue(app, request):
+    """Real Redis configured for the app, at the test module's ``REDIS_URL`` (each file its own DB
+    number); that DB emptied before and after. Yields the connection."""
+    require_service("Redis", "127.0.0.1", 6379)
+    from redis import Redis
+
+    url = request.module.REDIS_URL
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    app.config["REDIS_URL"] = url
+    try:
+        yield connection
+    finally:
+        app.config["REDIS_URL"] = ""
+        connection.flushdb()
+        connection.close()
+
+
 def sqlalchemy_url(url: str) -> str:
     """A PostgreSQL URL as the app's configuration turns it into an engine URL."""
     from audit_app.config import _database_url

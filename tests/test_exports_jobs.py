@@ -21,25 +21,6 @@ def small(app, world):
     return _build(app, world, 300)
 
 
-@pytest.fixture
-def redis_queue(app):
-    """Real Redis (DB 6) configured for the app; emptied before and after."""
-    from tests.conftest import require_service
-
-    require_service("Redis", "127.0.0.1", 6379)
-    from redis import Redis
-
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    app.config["REDIS_URL"] = REDIS_URL
-    try:
-        yield connection
-    finally:
-        app.config["REDIS_URL"] = ""
-        connection.flushdb()
-        connection.close()
-
-
 def _job_url(data, kind, fmt, **extra):
     args = "&".join(f"{k}={v}" for k, v in {"start": data["start"], "end": data["end"], **extra}.items())
     return f"/reports/clients/{data['client']}/export/{kind}.{fmt}/job?{args}"

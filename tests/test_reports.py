@@ -558,25 +558,6 @@ def test_logo_upload_appears_on_pdf_cover_and_bad_files_are_refused(app, data, l
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
-@pytest.fixture
-def redis_queue(app):
-    """Real Redis (DB 3) configured for the app; the reports queue emptied before and after."""
-    from tests.conftest import require_service
-
-    require_service("Redis", "127.0.0.1", 6379)
-    from redis import Redis
-
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    app.config["REDIS_URL"] = REDIS_URL
-    try:
-        yield connection
-    finally:
-        app.config["REDIS_URL"] = ""
-        connection.flushdb()
-        connection.close()
-
-
 def test_period_pdf_is_rendered_by_an_rq_worker_with_progress_and_download(app, data, login_as, redis_queue):
     from rq import Queue, SimpleWorker
 
