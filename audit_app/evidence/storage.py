@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -79,8 +80,6 @@ class Storage(ABC):
     def open(self, key: str) -> BinaryIO:
         """The object as a readable binary file, read in pieces by the caller, who closes it;
         ``ObjectMissing`` when there is none."""
-        import io
-
         return io.BytesIO(self.get(key))
 
     def presigned_url(self, key: str, expires: int = 60, filename: str | None = None) -> str | None:
@@ -107,8 +106,6 @@ class LocalStorage(Storage):
         self.put_file(key, io.BytesIO(data), content_type)
 
     def put_file(self, key: str, fh: BinaryIO, content_type: str) -> None:
-        import shutil
-
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)

@@ -205,18 +205,22 @@ def update_visit(
 # --- waves ------------------------------------------------------------------------------------
 
 
+def _by_ids(model, ids) -> list | None:
+    """The rows with these ids, each once, in one statement; None when one of them is missing."""
+    wanted = list(dict.fromkeys(ids or ()))
+    rows = list(db.session.scalars(select(model).where(model.id.in_(wanted)))) if wanted else []
+    return rows if len(rows) == len(wanted) else None
+
+
 def wave_members(location_ids, evaluator_ids) -> tuple[list[Location], list[User]]:
     """The locations and evaluators chosen for a wave, looked up by id: each once, ordered by name
     (the round-robin follows that order). A missing location or user is a ``DomainError``."""
-    locations = []
-    for location_id in dict.fromkeys(location_ids or ()):
-        location = db.session.get(Location, location_id)
-        if location is None:
-            raise DomainError(_("The location does not exist."), field="location_ids")
-        locations.append(location)
+    locations = _by_ids(Location, location_ids)
+    if locations is None:
+        raise DomainError(_("The location does not exist."), field="location_ids")
     locations.sort(key=lambda loc: (loc.name.lower(), loc.id))
-    evaluators = [db.session.get(User, user_id) for user_id in dict.fromkeys(evaluator_ids or ())]
-    if any(u is None for u in evaluators):
+    evaluators = _by_ids(User, evaluator_ids)
+    if evaluators is None:
         raise DomainError(_("Choose an active evaluator."), field="evaluator_ids")
     evaluators.sort(key=lambda u: (u.name.lower(), u.id))
     return locations, evaluators
