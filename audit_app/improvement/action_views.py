@@ -32,6 +32,13 @@ def _filter_form(client_id: int) -> ActionFilterForm:
     return form
 
 
+def _filters(form: ActionFilterForm) -> queries.ActionFilters:
+    """The validated filter form as the action list's filters (the page and its export)."""
+    return queries.ActionFilters(status=form.status.data or None, owner_id=form.owner_id.data,
+                                 location_id=form.location_id.data, channel=form.channel.data or None,
+                                 overdue=form.overdue.data == "1")
+
+
 @bp.route("/clients/<int:client_id>/actions")
 @roles("admin", "client")
 def actions(client_id: int):
@@ -40,10 +47,8 @@ def actions(client_id: int):
     if not form.validate():
         return render_template("improvement/actions.html", client=client, form=form, rows=[], today=date.today(),
                                manager=False), 400
-    filters = queries.ActionFilters(status=form.status.data or None, owner_id=form.owner_id.data,
-                                    location_id=form.location_id.data, channel=form.channel.data or None,
-                                    overdue=form.overdue.data == "1")
-    manager = current_user.is_manager and current_user.client_id == client.id
+    filters = _filters(form)
+    manager = queries.may_change(current_user, client.id)
     return render_template("improvement/actions.html", client=client, form=form, today=date.today(),
                            rows=queries.actions(client.id, filters), manager=manager,
                            locations=_locations(client.id), language=_language())
@@ -73,9 +78,7 @@ def actions_export(client_id: int, fmt: str):
     form = _filter_form(client.id)
     if not form.validate():
         abort(400)
-    filters = queries.ActionFilters(status=form.status.data or None, owner_id=form.owner_id.data,
-                                    location_id=form.location_id.data, channel=form.channel.data or None,
-                                    overdue=form.overdue.data == "1")
+    filters = _filters(form)
     language, today = _language(), date.today()
     header = [_("What"), _("Question"), _("Location"), _("Channel"), _("Owner"), _("Due date"), _("Status"),
               _("Overdue"), _("Created"), _("Failed in the visit of"), _("Checked by the visit of")]
@@ -152,7 +155,7 @@ def _render_action(action: CorrectiveAction, status: int = 200, status_form=None
                    photo_form=None):
     from .forms import ActionPhotoForm
 
-    manager = current_user.is_manager and current_user.client_id == action.client_id
+    manager = queries.may_change(current_user, action.client_id)
     if status_form is None:
         status_form = ActionStatusForm(formdata=None)
     status_form.status.choices = [(s, ACTION_STATUS_LABELS[s]) for s in MANUAL_MOVES.get(action.status, ())]

@@ -103,7 +103,7 @@ def overview(client_id: int):
     return render_template("improvement/overview.html", client=client, clients=clients,
                            counts=queries.action_counts(client.id), targets=queries.targets(client.id),
                            assessments=queries.self_assessments(client.id)[:5],
-                           manager=current_user.is_manager and current_user.client_id == client.id)
+                           manager=queries.may_change(current_user, client.id))
 
 
 # --- targets --------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def targets(client_id: int):
         status = 400
     return render_template("improvement/targets.html", client=client, form=form, rows=queries.targets(client.id),
                            names={OVERALL: _("Overall score"), **queries.dimension_names(language)},
-                           manager=current_user.is_manager and current_user.client_id == client.id,
+                           manager=queries.may_change(current_user, client.id),
                            action_form=ActionForm(formdata=None)), status
 
 
@@ -197,7 +197,7 @@ def self_assessments(client_id: int):
         status = 400
     return render_template("improvement/self_assessments.html", client=client, form=form,
                            rows=queries.self_assessments(client.id), language=language,
-                           manager=current_user.is_manager and current_user.client_id == client.id), status
+                           manager=queries.may_change(current_user, client.id)), status
 
 
 def _render_self(sa: SelfAssessment, status: int = 200, answers=None, errors=None, missing=()):
@@ -209,7 +209,7 @@ def _render_self(sa: SelfAssessment, status: int = 200, answers=None, errors=Non
         questions = [q for q in section.questions if q.applies_to(sa.channel)]
         if questions:
             sections.append(FormSection(len(sections) + 1, section, tr(section.title, language), questions))
-    editable = sa.status == "draft" and current_user.is_manager and current_user.client_id == sa.client_id
+    editable = sa.status == "draft" and queries.may_change(current_user, sa.client_id)
     return render_template(
         "improvement/self_assessment.html", sa=sa, sections=sections, language=language,
         answers=answers if answers is not None else queries.self_answers(sa), errors=errors or {},
