@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..checklists.models import ChecklistVersion, Dimension, Question, tr
@@ -341,6 +342,9 @@ def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), tod
     conds = action_conditions(client_id, filters, today)
     return list(db.session.scalars(
         select(CorrectiveAction).where(*conds)
+        .options(selectinload(CorrectiveAction.question), selectinload(CorrectiveAction.location),
+                 selectinload(CorrectiveAction.owner), selectinload(CorrectiveAction.visit),
+                 selectinload(CorrectiveAction.decided_by_visit))  # what the list and its exports show
         .order_by(CorrectiveAction.due_on, CorrectiveAction.id.desc()).limit(limit)
     ))
 
