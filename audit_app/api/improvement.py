@@ -28,6 +28,7 @@ from .pagination import page
 from .schemas import (
     ActionCommentIn,
     ActionDetail,
+    ActionEventOut,
     ActionFilterArgs,
     ActionIn,
     ActionOut,
@@ -139,12 +140,10 @@ def get_self_assessment(assessment_id: int):
 
 
 def _action_out(action: CorrectiveAction, schema=ActionOut) -> dict:
-    data = {name: getattr(action, name) for name in schema().fields if name not in ("overdue", "events")}
+    data = _fields(action, schema, skip=("overdue", "events"))
     data["overdue"] = action.overdue()
     if schema is ActionDetail:
-        data["events"] = [{name: getattr(e, name) for name in ("id", "at", "kind", "user_id", "visit_id",
-                                                               "old_status", "new_status", "comment")}
-                          for e in queries.history(action)]
+        data["events"] = [_fields(e, ActionEventOut) for e in queries.history(action)]
     return data
 
 
