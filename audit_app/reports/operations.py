@@ -223,6 +223,25 @@ def create_export(client_id: int, kind: str, fmt: str, f: queries.Filters, langu
     return row
 
 
+def queue_export(client_id: int, kind: str, fmt: str, f: queries.Filters, language: str, user) -> ExportJob | None:
+    """An export for a worker, queued once the request has committed; ``None`` when there is no queue
+    (no ``REDIS_URL``, or Redis does not answer): the caller streams the export in the request instead."""
+    from flask import current_app
+
+    if not current_app.config.get("REDIS_URL"):
+        return None
+    from . import jobs
+
+    try:
+        jobs.check_queue()
+    except jobs.QueueUnavailable:
+        current_app.logger.exception("export: queue unavailable, streamed in the request instead")
+        return None
+    row = create_export(client_id, kind, fmt, f, language, user)
+    jobs.enqueue_export_after_commit(row.id)  # the worker must find the row: queued once it is committed
+    return row
+
+
 def export_filters(row: ExportJob) -> queries.Filters:
     v = row.filters or {}
 

@@ -329,18 +329,9 @@ def export_job(client_id: int, kind: str, fmt: str):
         return error
     if not ExportJobForm().validate_on_submit():
         abort(400)
-    direct = redirect(url_for("reports.export", client_id=client_id, kind=kind, fmt=fmt, **f.as_args()))
-    if not current_app.config.get("REDIS_URL"):
-        return direct
-    from . import jobs
-
-    try:
-        jobs.check_queue()
-    except jobs.QueueUnavailable:
-        current_app.logger.exception("export: queue unavailable, streamed in the request instead")
-        return direct
-    row = operations.create_export(client_id, kind, fmt, f, _language(), current_user)
-    jobs.enqueue_export_after_commit(row.id)
+    row = operations.queue_export(client_id, kind, fmt, f, _language(), current_user)
+    if row is None:
+        return redirect(url_for("reports.export", client_id=client_id, kind=kind, fmt=fmt, **f.as_args()))
     return redirect(url_for("reports.export_status", export_id=row.id))
 
 
