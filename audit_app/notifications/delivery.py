@@ -120,6 +120,7 @@ def fan_out(limit: int = BATCH) -> int:
     )).all()
     done = 0
     now = utcnow()
+    endpoints = list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))) if ids else []
     for event_id in ids:
         claimed = db.session.execute(
             update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
@@ -128,7 +129,7 @@ def fan_out(limit: int = BATCH) -> int:
         if claimed != 1:
             continue
         event = db.session.get(OutboxEvent, event_id)
-        for endpoint in _endpoints_for(event):
+        for endpoint in _endpoints_for(event, endpoints):
             db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, state="pending",
                                            next_attempt_at=now, created_at=now))
         for user_id, category, state in _recipients(event):
@@ -139,9 +140,10 @@ def fan_out(limit: int = BATCH) -> int:
     return done
 
 
-def _endpoints_for(event: OutboxEvent) -> list[WebhookEndpoint]:
+def _endpoints_for(event: OutboxEvent, endpoints: list[WebhookEndpoint]) -> list[WebhookEndpoint]:
+    """Those of the active ``endpoints`` (read once per fan-out) that get ``event``."""
     out = []
-    for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))):
+    for endpoint in endpoints:
         if event.topic not in (endpoint.events or ()):
             continue
         if endpoint.agency:
