@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..core.models import db
 from .models import WebhookDelivery, WebhookEndpoint
@@ -19,6 +20,7 @@ def endpoints_for(user) -> list[WebhookEndpoint]:
 
 def delivery_log(endpoint: WebhookEndpoint, limit: int = LOG_SIZE) -> list[WebhookDelivery]:
     return list(db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+        select(WebhookDelivery).options(joinedload(WebhookDelivery.event))
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
         .order_by(WebhookDelivery.id.desc()).limit(limit)
     ))
