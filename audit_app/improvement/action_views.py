@@ -54,23 +54,14 @@ def actions(client_id: int):
                            locations=_locations(client.id), language=_language())
 
 
-def _cell(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (as the reports' exports)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.route("/clients/<int:client_id>/actions.<fmt>")
 @roles("admin", "client")
 def actions_export(client_id: int, fmt: str):
-    """The action list with the list's filters as CSV or XLSX."""
-    import csv
-    import io
-
+    """The action list with the list's filters as CSV or XLSX (the reports' export writers)."""
     from flask import Response
 
     from ..core.labels import channel_label
+    from ..reports.export_files import CSV_TYPE, XLSX_TYPE, csv_chunks, xlsx_file
 
     client = _client(client_id)
     if fmt not in ("csv", "xlsx"):
@@ -92,23 +83,10 @@ def actions_export(client_id: int, fmt: str):
     name = f"actions_{today.isoformat()}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-        return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv", headers=disposition)
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Corrective actions")[:31])
-    ws.append(header)
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(out.getvalue(), headers=disposition,
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return Response(b"".join(csv_chunks(header, rows)), content_type=CSV_TYPE, headers=disposition)
+    with xlsx_file(_("Corrective actions")[:31], header, rows) as out:
+        out.seek(0)
+        return Response(out.read(), content_type=XLSX_TYPE, headers=disposition)
 
 
 def _source(client_id: int):
