@@ -97,6 +97,7 @@ def refresh_key(client_id: int, location_id: int | None, channel: str, version_i
         _derive(lambda t: [*key(t), t.location_key == loc], locations=False)
 
 
+#: each rollup table's summed columns (the rest of its columns are its key)
 _SUMS = {VisitRollup: ("visits", "score_sum", "critical"), ScoreRollup: ("n", "total"),
          QuestionRollup: ("included", "fraction_sum", "failed")}
 _EXTRA_KEY = {VisitRollup: (), ScoreRollup: ("kind", "code"), QuestionRollup: ("question_id",)}
@@ -216,7 +217,7 @@ def add_visit(visit: Visit) -> None:
                                         (PER_LOCATION, visit.location_id or 0, ALL_CHANNELS))]
     _upsert(VisitRollup, [{**k, "visits": 1, "score_sum": visit.score_overall,
                            "critical": 1 if visit.score_critical_fail else 0} for k in keys],
-            ("visits", "score_sum", "critical"))
+            _SUMS[VisitRollup])
     scores = [("dimension", code, score) for code, score in db.session.execute(
         select(VisitDimensionScore.dimension, VisitDimensionScore.score)
         .where(VisitDimensionScore.visit_id == visit.id, VisitDimensionScore.score.is_not(None)))]
@@ -224,7 +225,7 @@ def add_visit(visit: Visit) -> None:
                if s.get("score") is not None]
     if scores:
         _upsert(ScoreRollup, [{**k, "kind": kind, "code": code, "n": 1, "total": score}
-                              for k in keys for kind, code, score in scores], ("n", "total"))
+                              for k in keys for kind, code, score in scores], _SUMS[ScoreRollup])
     answers = [(qid, fraction, failed) for qid, fraction, failed in db.session.execute(
         select(Answer.question_id, Answer.fraction, Answer.failed).where(Answer.visit_id == visit.id))
         if fraction is not None or failed]
@@ -232,7 +233,7 @@ def add_visit(visit: Visit) -> None:
         _upsert(QuestionRollup, [{**k, "question_id": qid, "included": 0 if fraction is None else 1,
                                   "fraction_sum": fraction or 0.0, "failed": 1 if failed else 0}
                                  for k in keys for qid, fraction, failed in answers],
-                ("included", "fraction_sum", "failed"))
+                _SUMS[QuestionRollup])
 
 
 _PG_TYPES = {"client_id": "int", "grain": "text", "day": "date", "location_key": "int", "channel": "text",
