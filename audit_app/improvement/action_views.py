@@ -193,6 +193,7 @@ def action_photo_add(action_id: int):
     from flask import current_app
 
     from ..core.aftercommit import after_rollback
+    from ..evidence.operations import delete_objects
     from ..evidence.processing import DEFAULT_MAX_PIXELS
     from ..evidence.storage import get_storage
     from .forms import ActionPhotoForm
@@ -219,7 +220,7 @@ def action_photo_add(action_id: int):
         _form_error(form, exc)
         return _render_action(action, 413 if exc.status == 413 else 400, photo_form=form)
     keys = [photo.storage_key, photo.report_key, photo.thumb_key]
-    after_rollback(lambda: [storage.delete(k) for k in keys])
+    after_rollback(lambda: delete_objects(storage, keys))
     flash(_("The photo was added."), "success")
     return redirect(url_for(".action", action_id=action.id))
 

@@ -221,6 +221,7 @@ def add_action_photo(action: CorrectiveAction, user, *, data: bytes, caption: st
     is not flushed (the caller removes them if the transaction rolls back)."""
     import uuid
 
+    from ..evidence.operations import delete_objects
     from ..evidence.processing import process_photo
 
     caption = (caption or "").replace("\x00", "").strip()
@@ -243,8 +244,7 @@ def add_action_photo(action: CorrectiveAction, user, *, data: bytes, caption: st
         _event(action, "photo", user=user, comment=caption)
         db.session.flush()
     except BaseException:
-        for key in written:
-            storage.delete(key)
+        delete_objects(storage, written)
         raise
     return photo
 
