@@ -364,9 +364,10 @@ def test_internal_reports_do_not_reach_clients(app, world, login_as, receiver):
 
 
 class Inbox:
-    """A local SMTP server (aiosmtpd) keeping what it receives."""
+    """A local SMTP server (aiosmtpd) keeping what it receives; on ``port`` if given (a server that
+    comes up on an address that was down)."""
 
-    def __init__(self):
+    def __init__(self, port: int | None = None):
         from aiosmtpd.controller import Controller
 
         self.messages = []
@@ -380,7 +381,7 @@ class Inbox:
                 inbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
                 return "250 OK"
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -520,22 +521,12 @@ def test_smtp_down_is_retried_and_nothing_is_lost(app, world, monkeypatch):
         assert row.state == "pending" and row.attempts == 1 and "Connection" in row.last_error
         row.next_attempt_at = row.created_at  # an hour passes
         db.session.commit()
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received.append(envelope.content)
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+    inbox = Inbox(port)
     try:
         drain(app)
     finally:
-        controller.stop()
-    assert len(received) == 1
+        inbox.stop()
+    assert len(inbox.messages) == 1
     with app.app_context():
         assert db.session.scalar(select(EmailMessage.state)) == "delivered"
 

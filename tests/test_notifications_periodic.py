@@ -26,7 +26,16 @@ from audit_app.notifications.models import (
 )
 from tests import factories
 from tests import test_notifications as base
-from tests.test_notifications import Receiver, drain, events, parts, set_language, submitted_visit
+from tests.test_notifications import (
+    Inbox,
+    Receiver,
+    drain,
+    events,
+    free_port,
+    parts,
+    set_language,
+    submitted_visit,
+)
 
 receiver = base.receiver  # the fixtures of the webhook receiver and the SMTP server
 inbox = base.inbox
@@ -631,10 +640,6 @@ def test_https_certificate_of_another_name_is_refused(app, world, login_as, tls_
 
 
 def test_smtp_down_keeps_the_overdue_and_digest_mails_for_later(app, world, login_as, monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    from tests.test_notifications import free_port
-
     port = free_port()
     monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
     monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 3600)
@@ -658,20 +663,12 @@ def test_smtp_down_keeps_the_overdue_and_digest_mails_for_later(app, world, logi
         for row in rows:
             row.next_attempt_at = row.created_at  # the hour passes
         db.session.commit()
-    received_ = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received_.append(envelope.content)
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+    inbox = Inbox(port)
     try:
         assert drain(app)["sent"] == 2
     finally:
-        controller.stop()
-    assert len(received_) == 2
+        inbox.stop()
+    assert len(inbox.messages) == 2
     with app.app_context():
         assert set(db.session.scalars(select(EmailMessage.state).where(
             EmailMessage.category.in_(("digest", "overdue"))))) == {"delivered"}
