@@ -15,6 +15,18 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def filename(kind: str, start, end, fmt: str) -> str:
+    """An export's file name: ``visits_2026-01-01_2026-03-31.csv``."""
+    return f"{kind}_{start}_{end}.{fmt}"
+
+
+def sheet_name(kind: str) -> str:
+    """The XLSX export's sheet, in the current language."""
+    from flask_babel import gettext as _
+
+    return _("Visits") if kind == "visits" else _("Answers")
+
+
 def csv_chunks(header, rows):
     """The CSV file (with a byte-order mark for spreadsheets) in pieces of about 64 KiB, as the rows come."""
     buf = io.StringIO()

@@ -107,8 +107,9 @@ class ExportJob(TenantMixin, db.Model):
     finished_at: Mapped[datetime | None]
 
     def filename(self) -> str:
-        start, end = self.filters.get("start", ""), self.filters.get("end", "")
-        return f"{self.kind}_{start}_{end}.{self.fmt}"
+        from .export_files import filename
+
+        return filename(self.kind, self.filters.get("start", ""), self.filters.get("end", ""), self.fmt)
 
 
 class ClientLogo(db.Model):

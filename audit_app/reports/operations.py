@@ -288,7 +288,7 @@ def run_export(row: ExportJob, storage=None, on_progress=None) -> ExportJob:
                     fh.write(chunk)
                 content_type = export_files.CSV_TYPE
             else:
-                fh = export_files.xlsx_file(_("Visits") if row.kind == "visits" else _("Answers"), header, counted())
+                fh = export_files.xlsx_file(export_files.sheet_name(row.kind), header, counted())
                 content_type = export_files.XLSX_TYPE
         with fh:
             size = fh.seek(0, io.SEEK_END)

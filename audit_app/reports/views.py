@@ -286,12 +286,11 @@ def export(client_id: int, kind: str, fmt: str):
         return error
     build = queries.export_visits if kind == "visits" else queries.export_answers
     header, rows = build(f, _language())  # rows: an iterator that reads the database as it is consumed
-    name = f"{kind}_{f.start}_{f.end}.{fmt}"
+    name = export_files.filename(kind, f.start, f.end, fmt)
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":  # Flask adds "; charset=utf-8"
         return Response(_streamed(export_files.csv_chunks, header, rows), mimetype="text/csv", headers=disposition)
-    sheet = _("Visits") if kind == "visits" else _("Answers")
-    out = export_files.xlsx_file(sheet, header, rows)
+    out = export_files.xlsx_file(export_files.sheet_name(kind), header, rows)
     size = out.seek(0, io.SEEK_END)
     out.seek(0)
     response = Response(export_files.file_chunks(out), mimetype=export_files.XLSX_TYPE,
