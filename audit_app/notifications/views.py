@@ -106,9 +106,7 @@ def webhook_new():
     if form.validate_on_submit():
         client_id = None
         if current_user.is_admin and form.client_id.data:
-            client_id = get_for_client(Client, form.client_id.data).id if form.client_id.data.isdigit() else None
-            if client_id is None:
-                abort(404)
+            client_id = get_for_client(Client, form.client_id.data).id  # 404 for a bad or unknown id
         try:
             endpoint = operations.create_endpoint(current_user, url=form.url.data, events=form.events.data or [],
                                                   client_id=client_id)
