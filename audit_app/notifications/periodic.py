@@ -73,16 +73,29 @@ def _once(key: str, topic: str, client_id: int | None, payload: dict) -> bool:
     return True
 
 
+def _marked(keys: list[str]) -> set[str]:
+    """Those of ``keys`` already written (one read for a pass instead of one per candidate;
+    ``_once`` still checks, for a check running at the same time)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(db.session.scalars(select(NotificationMark.key).where(
+            NotificationMark.key.in_(keys[start:start + 500]))))
+    return found
+
+
 def write_overdue(today: date) -> int:
     since = today - timedelta(days=_setting("NOTIFY_OVERDUE_LOOKBACK_DAYS", DEFAULT_OVERDUE_LOOKBACK_DAYS))
     rows = db.session.execute(select(CorrectiveAction.id, CorrectiveAction.due_on).where(
         CorrectiveAction.status.not_in(("done", "verified")), CorrectiveAction.due_on < today,
         CorrectiveAction.due_on >= since,
     ).order_by(CorrectiveAction.id)).all()
+    done = _marked([f"overdue:{action_id}:{due_on.isoformat()}" for action_id, due_on in rows])
     db.session.rollback()
     written = 0
     for action_id, due_on in rows:
         key = f"overdue:{action_id}:{due_on.isoformat()}"
+        if key in done:
+            continue
         action = db.session.get(CorrectiveAction, action_id)
         if action is None or action.status in ("done", "verified"):
             db.session.rollback()
@@ -97,12 +110,16 @@ def write_due_tomorrow(today: date) -> int:
     rows = db.session.execute(select(Visit.id, Visit.client_id, Visit.evaluator_id).where(
         Visit.due_to == tomorrow, Visit.status.in_(EDITABLE), Visit.evaluator_id.is_not(None),
     ).order_by(Visit.id)).all()
+    done = _marked([f"due:{visit_id}:{tomorrow.isoformat()}" for visit_id, _client, _evaluator in rows])
     db.session.rollback()
     written = 0
     for visit_id, client_id, evaluator_id in rows:
+        key = f"due:{visit_id}:{tomorrow.isoformat()}"
+        if key in done:
+            continue
         payload = {"visit_id": visit_id, "client_id": client_id, "evaluator_id": evaluator_id,
                    "due_to": tomorrow.isoformat()}
-        written += _once(f"due:{visit_id}:{tomorrow.isoformat()}", "visit.due", client_id, payload)
+        written += _once(key, "visit.due", client_id, payload)
     return written
 
 
