@@ -546,3 +546,27 @@ def test_manager_adds_a_photo_of_the_fix(app, world, login_as):
     assert browser.post(f"/actions/{aid}/photos", {}).status_code == 400
     with app.app_context():
         assert len(db.session.scalars(select(ActionPhoto)).all()) == 1
+
+
+def test_photo_of_the_fix_while_the_storage_is_down_is_a_503(app, world, login_as, monkeypatch):
+    import io
+
+    from audit_app.evidence import storage as evidence_storage
+
+    with app.app_context():
+        _user(world).manager = True
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator))
+        aid = _action_on(world, visit).id
+        db.session.commit()
+
+    class Down:
+        def put(self, *args, **kwargs):
+            raise evidence_storage.StorageUnavailable("down")
+
+        def delete(self, key):
+            raise evidence_storage.StorageUnavailable("down")
+
+    monkeypatch.setattr(evidence_storage, "get_storage", lambda: Down())
+    response = login_as("client").post(f"/actions/{aid}/photos", {"file": (io.BytesIO(factories.jpeg_bytes()), "f.jpg")},
+                                       content_type="multipart/form-data")
+    assert response.status_code == 503

@@ -15,11 +15,16 @@ from ..checklists.models import ChecklistVersion, tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError
 from ..core.models import db
+from ..evidence.storage import StorageUnavailable
+from ..evidence.views import storage_unavailable
 from . import operations, queries
 from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionStatusForm
 from .labels import ACTION_STATUS_LABELS
 from .models import ACTION_STATUSES, MANUAL_MOVES, CorrectiveAction
 from .views import _channel_choices, _client, _form_error, _language, _locations, _manager_of, bp
+
+# the photos of a fix live in the evidence store: its outage is the evidence pages' clear 503, not a 500
+bp.register_error_handler(StorageUnavailable, storage_unavailable)
 
 
 def _filter_form(client_id: int) -> ActionFilterForm:
