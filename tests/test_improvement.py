@@ -471,6 +471,7 @@ def test_client_summary_pdf_has_the_perception_gap_and_the_actions(app, world):
         report = build_report("client", world.ids["client_a"], "", TODAY - timedelta(30), TODAY, "en")
         assert [g["channel"] for g in report.improvement["gap"]] == ["phone"]
         assert report.improvement["counts"] == {"open": 1, "overdue": 1, "verified": 0, "done": 0}
+        assert queries.action_counts(world.ids["client_a"], TODAY)["unfinished"] == 1  # the overview's "Open"
         pdf = render_pdf(report)
         if os.environ.get("IMPROVEMENT_SHOTS"):
             Path(os.environ["IMPROVEMENT_SHOTS"], "summary.pdf").write_bytes(pdf)

@@ -332,8 +332,13 @@ def action_conditions(client_id: int | None, filters: ActionFilters = ActionFilt
     if filters.channel:
         conds.append(CorrectiveAction.channel == filters.channel)
     if filters.overdue:
-        conds.append(and_(CorrectiveAction.due_on < today, CorrectiveAction.status.notin_(("done", "verified"))))
+        conds.append(_overdue(today))
     return conds
+
+
+def _overdue(today: date):
+    """``CorrectiveAction.overdue`` in SQL: past its due date and not done (done and verified are done)."""
+    return and_(CorrectiveAction.due_on < today, CorrectiveAction.status.notin_(("done", "verified")))
 
 
 def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), today: date | None = None,
@@ -350,13 +355,14 @@ def actions(client_id: int | None, filters: ActionFilters = ActionFilters(), tod
 
 
 def action_counts(client_id: int, today: date | None = None) -> dict[str, int]:
+    """Actions by status, and ``unfinished`` (open, in progress or reopened) and ``overdue``."""
     today = today or date.today()
     rows = db.session.execute(select(CorrectiveAction.status, func.count()).where(
         CorrectiveAction.client_id == client_id).group_by(CorrectiveAction.status)).all()
     counts = {status: int(n) for status, n in rows}
+    counts["unfinished"] = sum(counts.get(s, 0) for s in ("open", "in_progress", "reopened"))
     counts["overdue"] = int(db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(
-        CorrectiveAction.client_id == client_id, CorrectiveAction.due_on < today,
-        CorrectiveAction.status.notin_(("done", "verified")))) or 0)
+        CorrectiveAction.client_id == client_id, _overdue(today))) or 0)
     return counts
 
 
@@ -425,6 +431,6 @@ def summary_for_pdf(client_id: int, start: date, end: date, language: str, today
                      "decided_on": a.decided_by_visit.visited_on if a.decided_by_visit is not None else None})
     counts = action_counts(client_id, today)
     return {"gap": gap, "charts": charts, "actions": rows,
-            "counts": {"open": sum(counts.get(s, 0) for s in ("open", "in_progress", "reopened")),
+            "counts": {"open": counts["unfinished"],
                        "overdue": counts.get("overdue", 0), "verified": counts.get("verified", 0),
                        "done": counts.get("done", 0)}}
