@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..core.access import authenticated, get_for_client, roles
 from ..core.errors import DomainError
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, form_error
 from ..core.models import utcnow
 from ..core.nav import register_nav
 from . import tokens
@@ -53,11 +53,7 @@ def new():
             token, secret = tokens.create_token(current_user, name=form.name.data, scope=form.scope.data,
                                                 expires_on=form.expires_on.data)
         except DomainError as exc:
-            field = getattr(form, exc.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-            else:
-                flash(exc.message, "danger")
+            form_error(form, exc)
         else:
             response = render_template("accounts/token_created.html", token=token, secret=secret)
             return response, 201, {"Cache-Control": "no-store"}

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..core.access import authenticated, get_for_client, public, roles
 from ..core.errors import DomainError
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, form_error
 from ..core.models import db
 from ..core.nav import register_nav
 from ..core.transaction import keep_writes
@@ -30,14 +30,6 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def load_user(user_id: str) -> User | None:
@@ -162,7 +154,7 @@ def password():
             operations.change_own_password(current_user, form.current_password.data, form.new_password.data,
                                            keep_token=session.get(SESSION_TOKEN_KEY))
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.index"))
@@ -201,7 +193,7 @@ def _client_form(client: Client | None):
                 operations.update_client(client, name=form.name.data, active=form.active.data,
                                          redact_photos=form.redact_photos.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The client was saved."), "success")
             return redirect(url_for("accounts.clients"))
@@ -254,7 +246,7 @@ def _user_form(user: User | None):
                 if form.password.data:
                     operations.set_temporary_password(user, form.password.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The user was saved."), "success")
             return redirect(url_for("accounts.users"))

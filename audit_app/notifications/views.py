@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..accounts.models import Client
 from ..core.access import authenticated, get_for_client, roles
 from ..core.errors import DomainError
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, form_error
 from ..core.models import db
 from ..core.nav import register_nav
 from . import delivery, operations, queries
@@ -111,11 +111,7 @@ def webhook_new():
             endpoint = operations.create_endpoint(current_user, url=form.url.data, events=form.events.data or [],
                                                   client_id=client_id)
         except DomainError as exc:
-            field = getattr(form, exc.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-            else:
-                flash(exc.message, "danger")
+            form_error(form, exc)
         else:
             flash(_("The webhook was added. Keep its secret for checking signatures."), "success")
             return redirect(url_for("notifications.webhook", endpoint_id=endpoint.id))

@@ -15,7 +15,7 @@ from ..accounts.models import Client, User
 from ..checklists.models import Checklist, ChecklistVersion
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, form_error
 from ..core.models import db
 from ..core.nav import register_nav
 from ..visits import queries as visit_queries
@@ -33,14 +33,6 @@ register_nav("quality.evaluators", _l("Evaluators"), ("admin",), 75, setup=True)
 
 def _language() -> str:
     return str(get_locale() or "fi")
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 # --- certification: admins ------------------------------------------------------------------
@@ -73,7 +65,7 @@ def quiz_edit(checklist_id: int):
                 flash(_("The question was added."), "success")
                 return redirect(url_for(".quiz_edit", checklist_id=checklist.id))
         except DomainError as exc:
-            _form_error(question if "q-prompt_en" in request.form else settings, exc)
+            form_error(question if "q-prompt_en" in request.form else settings, exc)
         status = 400
     versions = [v for v in checklist.versions if v.status == "published"] or checklist.versions
     title = max(versions, key=lambda v: v.number).title if versions else {}
@@ -192,7 +184,7 @@ def admin_jobs():
                 raise DomainError(_("Give the last day as a date."), field="claim_deadline")
             jobs, skipped = operations.publish(visits, claim_deadline=form.claim_deadline.data, by=current_user)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
             status = 400
         else:
             flash(_("%(n)d visits were put on the job board.", n=len(jobs)), "success")
@@ -230,7 +222,7 @@ def pool_settings(client_id: int):
         try:
             operations.save_settings(client, lockout_days=form.lockout_days.data, max_open_jobs=form.max_open_jobs.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The job board settings were saved."), "success")
             return redirect(url_for(".pool_settings", client_id=client.id))
@@ -276,7 +268,7 @@ def round_new():
                 window_end=form.window_end.data, evaluators=chosen, scenario=form.scenario.data or "",
                 material_text=form.material_text.data or "", audio=audio.read() if audio else None, by=current_user)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The round was created: each evaluator has its visit under My visits."), "success")
             return redirect(url_for(".round_report", round_id=rnd.id))

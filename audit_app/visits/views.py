@@ -17,6 +17,7 @@ from ..accounts.models import Client, User
 from ..checklists.models import ChecklistVersion, Dimension, tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError, NotAllowed
+from ..core.forms import form_error
 from ..core.models import db
 from ..core.nav import register_nav
 from ..scoring import display
@@ -42,14 +43,6 @@ def _helpers():
 
 def _language() -> str:
     return str(get_locale() or "fi")
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _status(form) -> int:
@@ -85,7 +78,7 @@ def location_new(client_id: int):
                                        city=form.city.data, region=form.region.data,
                                        lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The location was saved."), "success")
             return redirect(url_for("visits.locations", client_id=client.id))
@@ -103,7 +96,7 @@ def location_edit(location_id: int):
                                        city=form.city.data, region=form.region.data, active=form.active.data,
                                        lat=form.lat.data, lon=form.lon.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The location was saved."), "success")
             return redirect(url_for("visits.locations", client_id=location.client_id))
@@ -161,7 +154,7 @@ def channel_new(client_id: int):
             registers.create_client_channel(client, channel=form.channel.data, label=form.label.data,
                                              contact=form.contact.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The channel was saved."), "success")
             return redirect(url_for("visits.channels", client_id=client.id))
@@ -178,7 +171,7 @@ def channel_edit(channel_id: int):
             registers.update_client_channel(row, channel=form.channel.data, label=form.label.data,
                                              contact=form.contact.data, active=form.active.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The channel was saved."), "success")
             return redirect(url_for("visits.channels", client_id=row.client_id))
@@ -310,7 +303,7 @@ def visit_new():
         try:
             visit = operations.create_visit(client=client, **_visit_objects(form))
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The visit was created."), "success")
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
@@ -351,7 +344,7 @@ def visit_edit(visit_id: int):
         try:
             operations.update_visit(visit, **_visit_objects(form))
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The visit was saved."), "success")
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
@@ -380,7 +373,7 @@ def wave_new():
                 evaluators=chosen_evaluators, scenario=form.scenario.data or "",
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             count = queries.wave_visit_count(wave.id)
             flash(_("The wave “%(name)s” was created with %(n)d visits.", name=wave.name, n=count), "success")
