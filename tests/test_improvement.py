@@ -553,6 +553,7 @@ def test_photo_of_the_fix_while_the_storage_is_down_is_a_503(app, world, login_a
     import io
 
     from audit_app.evidence import storage as evidence_storage
+    from audit_app.improvement import action_views
 
     with app.app_context():
         _user(world).manager = True
@@ -567,7 +568,7 @@ def test_photo_of_the_fix_while_the_storage_is_down_is_a_503(app, world, login_a
         def delete(self, key):
             raise evidence_storage.StorageUnavailable("down")
 
-    monkeypatch.setattr(evidence_storage, "get_storage", lambda: Down())
+    monkeypatch.setattr(action_views, "get_storage", lambda: Down())
     response = login_as("client").post(f"/actions/{aid}/photos", {"file": (io.BytesIO(factories.jpeg_bytes()), "f.jpg")},
                                        content_type="multipart/form-data")
     assert response.status_code == 503

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,14 +13,19 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..checklists.models import ChecklistVersion, tr
 from ..core.access import get_for_client, roles
+from ..core.aftercommit import after_rollback
 from ..core.errors import DomainError
+from ..core.labels import channel_label
 from ..core.models import db
-from ..evidence.storage import StorageUnavailable
+from ..evidence.operations import delete_objects
+from ..evidence.processing import DEFAULT_MAX_PIXELS
+from ..evidence.storage import ObjectMissing, StorageUnavailable, get_storage
 from ..evidence.views import storage_unavailable
+from ..reports.export_files import CSV_TYPE, XLSX_TYPE, csv_chunks, xlsx_file
 from . import operations, queries
-from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionStatusForm
+from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionPhotoForm, ActionStatusForm
 from .labels import ACTION_STATUS_LABELS
-from .models import ACTION_STATUSES, MANUAL_MOVES, CorrectiveAction
+from .models import ACTION_STATUSES, MANUAL_MOVES, ActionPhoto, CorrectiveAction
 from .views import _channel_choices, _client, _form_error, _language, _locations, _manager_of, bp
 
 # the photos of a fix live in the evidence store: its outage is the evidence pages' clear 503, not a 500
@@ -63,11 +68,6 @@ def actions(client_id: int):
 @roles("admin", "client")
 def actions_export(client_id: int, fmt: str):
     """The action list with the list's filters as CSV or XLSX (the reports' export writers)."""
-    from flask import Response
-
-    from ..core.labels import channel_label
-    from ..reports.export_files import CSV_TYPE, XLSX_TYPE, csv_chunks, xlsx_file
-
     client = _client(client_id)
     if fmt not in ("csv", "xlsx"):
         abort(404)
@@ -136,8 +136,6 @@ def action_new(client_id: int):
 
 def _render_action(action: CorrectiveAction, status: int = 200, status_form=None, comment_form=None,
                    photo_form=None):
-    from .forms import ActionPhotoForm
-
     manager = queries.may_change(current_user, action.client_id)
     if status_form is None:
         status_form = ActionStatusForm(formdata=None)
@@ -195,14 +193,6 @@ def action_comment(action_id: int):
 @bp.route("/actions/<int:action_id>/photos", methods=["POST"])
 @roles("admin", "client")
 def action_photo_add(action_id: int):
-    from flask import current_app
-
-    from ..core.aftercommit import after_rollback
-    from ..evidence.operations import delete_objects
-    from ..evidence.processing import DEFAULT_MAX_PIXELS
-    from ..evidence.storage import get_storage
-    from .forms import ActionPhotoForm
-
     action = get_for_client(CorrectiveAction, action_id)
     _manager_of(action.client_id)
     form = ActionPhotoForm()
@@ -233,11 +223,6 @@ def action_photo_add(action_id: int):
 @bp.route("/action-photos/<int:photo_id>/<any(report, thumb):size>")
 @roles("admin", "client")
 def action_photo(photo_id: int, size: str):
-    from flask import Response
-
-    from ..evidence.storage import ObjectMissing, get_storage
-    from .models import ActionPhoto
-
     photo = get_for_client(ActionPhoto, photo_id)
     key = photo.report_key if size == "report" else photo.thumb_key
     try:
