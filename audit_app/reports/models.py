@@ -21,24 +21,30 @@ SCOPES = ("visit", "location", "channel", "client")
 STATES = ("queued", "rendering", "done", "failed")
 
 
-class GeneratedReport(TenantMixin, db.Model):
-    __tablename__ = "generated_reports"
+class WorkerFileMixin(TenantMixin):
+    """The columns a file made for a client's user by a worker has (a PDF report, an export): who asked
+    for it and in which language, its state, where the file is kept in Storage once it is done."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    scope: Mapped[str] = mapped_column(String(16))
-    scope_ref: Mapped[str] = mapped_column(String(64), default="")  # visit/location id or channel code
-    period_start: Mapped[date | None]
-    period_end: Mapped[date | None]
     language: Mapped[str] = mapped_column(String(2), default="fi")
     state: Mapped[str] = mapped_column(String(16), default="queued")
-    progress: Mapped[int] = mapped_column(default=0)
     storage_key: Mapped[str | None] = mapped_column(String(255))
     size_bytes: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class GeneratedReport(WorkerFileMixin, db.Model):
+    __tablename__ = "generated_reports"
+
+    scope: Mapped[str] = mapped_column(String(16))
+    scope_ref: Mapped[str] = mapped_column(String(64), default="")  # visit/location id or channel code
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    progress: Mapped[int] = mapped_column(default=0)
     #: every visit in it was approved when it was made (set again when it is rendered)
     released: Mapped[bool] = mapped_column(default=False, server_default=false())
 
@@ -81,7 +87,7 @@ EXPORT_FORMATS = ("csv", "xlsx")
 EXPORT_STATES = ("queued", "running", "done", "failed")
 
 
-class ExportJob(TenantMixin, db.Model):
+class ExportJob(WorkerFileMixin, db.Model):
     """A large export written by an RQ worker into Storage (``reports.jobs.export_job``), then downloaded.
 
     ``filters`` are the period and filters of the export (``Filters.as_args()``); while it runs, its
@@ -91,20 +97,10 @@ class ExportJob(TenantMixin, db.Model):
 
     __tablename__ = "export_jobs"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # visits, answers
     fmt: Mapped[str] = mapped_column(String(8))  # csv, xlsx
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
-    language: Mapped[str] = mapped_column(String(2), default="fi")
-    state: Mapped[str] = mapped_column(String(16), default="queued")
     rows: Mapped[int | None]
-    storage_key: Mapped[str | None] = mapped_column(String(255))
-    size_bytes: Mapped[int | None]
-    error: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
 
     def filename(self) -> str:
         from .export_files import filename
