@@ -572,3 +572,17 @@ def test_photo_of_the_fix_while_the_storage_is_down_is_a_503(app, world, login_a
     response = login_as("client").post(f"/actions/{aid}/photos", {"file": (io.BytesIO(factories.jpeg_bytes()), "f.jpg")},
                                        content_type="multipart/form-data")
     assert response.status_code == 503
+
+
+def test_photo_of_the_fix_past_the_upload_limit_is_a_413(app, world, login_as, monkeypatch):
+    import io
+
+    with app.app_context():
+        _user(world).manager = True
+        visit = factories.make_scored_visit(db.session.merge(world.client_a), db.session.merge(world.evaluator))
+        aid = _action_on(world, visit).id
+        db.session.commit()
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    response = login_as("client").post(f"/actions/{aid}/photos", {"file": (io.BytesIO(b"x" * (1024 * 1024 + 1)), "f.jpg")},
+                                       content_type="multipart/form-data")
+    assert response.status_code == 413 and "1 Mt" in response.get_data(as_text=True)

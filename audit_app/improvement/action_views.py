@@ -18,7 +18,7 @@ from ..core.errors import DomainError
 from ..core.labels import channel_label
 from ..core.models import db
 from ..evidence.operations import delete_objects
-from ..evidence.processing import DEFAULT_MAX_PIXELS
+from ..evidence.processing import DEFAULT_MAX_PIXELS, TooLarge
 from ..evidence.storage import ObjectMissing, StorageUnavailable, get_storage
 from ..evidence.views import storage_unavailable
 from ..reports.export_files import CSV_TYPE, XLSX_TYPE, csv_chunks, xlsx_file
@@ -205,8 +205,8 @@ def action_photo_add(action_id: int):
     storage = get_storage()
     try:
         if len(data) > limit:
-            raise DomainError(_("The photo is too large. The limit is %(mb)d MB.", mb=limit // (1024 * 1024)),
-                              field="file")
+            raise TooLarge(_("The photo is too large. The limit is %(mb)d MB.", mb=limit // (1024 * 1024)),
+                           field="file")
         photo = operations.add_action_photo(action, current_user, data=data, caption=form.caption.data,
                                             storage=storage, max_bytes=limit,
                                             max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS",
