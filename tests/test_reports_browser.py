@@ -20,6 +20,8 @@ from audit_app.extensions import db
 
 from .conftest import PHONE, page_login
 
+REDIS_URL = "redis://127.0.0.1:6379/4"  # the redis_queue fixture's DB
+
 SHOTS = os.environ.get("REPORT_SHOTS", "")
 BANK_CLIENT = "client@bank.demo.example"
 LONG_TEXT = ("The clerk explained the new loan terms patiently and in plain Finnish, then wrote the next steps on "
@@ -189,32 +191,21 @@ def test_dashboard_with_charts_has_no_serious_accessibility_problems(bank, new_p
         assert not violations, [(v["id"], [n["html"][:120] for n in v["nodes"][:3]]) for v in violations]
 
 
-def test_a_pdf_made_by_a_worker_downloads_by_itself_when_ready(app, bank, new_page):
+def test_a_pdf_made_by_a_worker_downloads_by_itself_when_ready(app, bank, new_page, redis_queue):
     """With RQ, *Make a PDF* shows the progress page, which starts the download when the worker is done."""
-    from tests.conftest import require_service
-
-    require_service("Redis", "127.0.0.1", 6379)
-    from redis import Redis
     from rq import SimpleWorker
 
     import worker
     from audit_app.reports.jobs import QUEUE
 
-    url = "redis://127.0.0.1:6379/4"
-    Redis.from_url(url).flushdb()
-    app.config["REDIS_URL"] = url
-    try:
-        page = new_page(locale="en")
-        _sign_in(page, bank, "en")
-        page.goto(_pages(bank)["channel"])
-        page.get_by_role("button", name="Make a PDF").click()
-        page.wait_for_url(re.compile(r"/reports/generated/\d+$"))
-        assert page.get_by_text("Making the report").is_visible()
-        with page.expect_download(timeout=60_000) as download:
-            # the worker renders it (in this thread: RQ installs signal handlers); the page, polling, sees it done
-            assert worker.work(app, [QUEUE], burst=True, worker_class=SimpleWorker)
-        assert download.value.suggested_filename.startswith("pohjolan-pankki_channel_phone_")
-        assert page.get_by_role("link", name="Download PDF").is_visible()
-    finally:
-        app.config["REDIS_URL"] = ""
-        Redis.from_url(url).flushdb()
+    page = new_page(locale="en")
+    _sign_in(page, bank, "en")
+    page.goto(_pages(bank)["channel"])
+    page.get_by_role("button", name="Make a PDF").click()
+    page.wait_for_url(re.compile(r"/reports/generated/\d+$"))
+    assert page.get_by_text("Making the report").is_visible()
+    with page.expect_download(timeout=60_000) as download:
+        # the worker renders it (in this thread: RQ installs signal handlers); the page, polling, sees it done
+        assert worker.work(app, [QUEUE], burst=True, worker_class=SimpleWorker)
+    assert download.value.suggested_filename.startswith("pohjolan-pankki_channel_phone_")
+    assert page.get_by_role("link", name="Download PDF").is_visible()
