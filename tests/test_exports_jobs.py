@@ -119,6 +119,10 @@ def test_an_xlsx_export_job_in_finnish_for_an_admin(app, small, login_as, redis_
     assert sheet.title == "Vastaukset"
     header = next(sheet.iter_rows(values_only=True))
     assert header[0] == "Käynti"
+    # back to the dashboard of the export's client and filters (an admin's dashboard shows any client)
+    page = admin.get(status_url).get_data(as_text=True)
+    assert f'/dashboard?client_id={small["client"]}&amp;start={small["start"]}' in page
+    assert "channel=in_person" in page
 
 
 def test_without_redis_or_with_redis_down_the_export_is_the_streamed_download(app, small, login_as):
