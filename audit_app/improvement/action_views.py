@@ -15,6 +15,7 @@ from ..checklists.models import ChecklistVersion, tr
 from ..core.access import get_for_client, roles
 from ..core.aftercommit import after_rollback
 from ..core.errors import DomainError
+from ..core.forms import form_error
 from ..core.labels import channel_label
 from ..core.models import db
 from ..evidence.operations import delete_objects
@@ -26,7 +27,7 @@ from . import operations, queries
 from .forms import ActionCommentForm, ActionCreateForm, ActionFilterForm, ActionPhotoForm, ActionStatusForm
 from .labels import ACTION_STATUS_LABELS
 from .models import ACTION_STATUSES, MANUAL_MOVES, ActionPhoto, CorrectiveAction
-from .views import _channel_choices, _client, _form_error, _language, _locations, _manager_of, bp
+from .views import _channel_choices, _client, _language, _locations, _manager_of, bp
 
 # the photos of a fix live in the evidence store: its outage is the evidence pages' clear 503, not a 500
 bp.register_error_handler(StorageUnavailable, storage_unavailable)
@@ -125,7 +126,7 @@ def action_new(client_id: int):
                                                   owner=owner, due_on=form.due_on.data, visit=visit,
                                                   location=location)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 flash(_("The action was created."), "success")
                 return redirect(url_for(".action", action_id=action.id))
@@ -212,7 +213,7 @@ def action_photo_add(action_id: int):
                                             max_pixels=int(current_app.config.get("MAX_IMAGE_PIXELS",
                                                                                   DEFAULT_MAX_PIXELS)))
     except DomainError as exc:
-        _form_error(form, exc)
+        form_error(form, exc)
         return _render_action(action, 413 if exc.status == 413 else 400, photo_form=form)
     keys = [photo.storage_key, photo.report_key, photo.thumb_key]
     after_rollback(lambda: delete_objects(storage, keys))

@@ -18,7 +18,7 @@ from ..accounts.models import Client
 from ..checklists.models import ChecklistVersion, tr
 from ..core.access import get_for_client, roles
 from ..core.errors import DomainError
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, form_error
 from ..core.labels import CHANNEL_LABELS
 from ..core.models import db
 from ..core.nav import register_nav
@@ -62,14 +62,6 @@ def _manager_of(client_id: int) -> None:
     """Changes are the client's managers' to make: anyone else is refused (403)."""
     if not queries.may_change(current_user, client_id):
         abort(403)
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _channel_choices(blank=None):
@@ -134,7 +126,7 @@ def targets(client_id: int):
                                       channel=form.channel.data or None, value=form.value.data,
                                       applies_from=form.applies_from.data)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 flash(_("The target was saved."), "success")
                 return redirect(url_for(".targets", client_id=client.id))
@@ -191,7 +183,7 @@ def self_assessments(client_id: int):
                 sa = operations.start_self_assessment(client.id, current_user, version=version,
                                                       channel=form.channel.data, location=location)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 return redirect(url_for(".self_assessment", assessment_id=sa.id))
         status = 400
