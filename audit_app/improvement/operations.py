@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from flask_babel import gettext as _
@@ -10,6 +11,8 @@ from sqlalchemy import select
 from ..checklists.models import ChecklistVersion, Dimension, Question
 from ..core.errors import DomainError, NotAllowed
 from ..core.models import db, utcnow
+from ..evidence.operations import delete_objects
+from ..evidence.processing import process_photo
 from ..scoring import Answer as ScoringAnswer
 from ..scoring import missing_required, score_visit
 from ..submissions.models import Answer
@@ -219,11 +222,6 @@ def add_action_photo(action: CorrectiveAction, user, *, data: bytes, caption: st
                      max_pixels: int) -> ActionPhoto:
     """Store a photo of the fix through the evidence pipeline; the objects are removed again if the row
     is not flushed (the caller removes them if the transaction rolls back)."""
-    import uuid
-
-    from ..evidence.operations import delete_objects
-    from ..evidence.processing import process_photo
-
     caption = (caption or "").replace("\x00", "").strip()
     if len(caption) > 500:
         raise DomainError(_("The caption is too long (at most %(max)d characters).", max=500), field="caption")
