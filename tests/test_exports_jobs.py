@@ -123,6 +123,10 @@ def test_an_xlsx_export_job_in_finnish_for_an_admin(app, small, login_as, redis_
     page = admin.get(status_url).get_data(as_text=True)
     assert f'/dashboard?client_id={small["client"]}&amp;start={small["start"]}' in page
     assert "channel=in_person" in page
+    # My reports lists it, with its download, so the page is not the only way back to the file
+    listing = admin.get("/reports/generated").get_data(as_text=True)
+    assert "Viennit" in listing and state["download"] in listing
+    assert state["download"] not in login_as("other_client").get("/reports/generated").get_data(as_text=True)
 
 
 def test_without_redis_or_with_redis_down_the_export_is_the_streamed_download(app, small, login_as):

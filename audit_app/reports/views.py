@@ -227,7 +227,7 @@ def generated_list():
     rows, internal = queries.generated_reports(current_user)
     names = dict(queries.clients()) if current_user.is_admin else {}
     return render_template("reports/generated_list.html", rows=rows, names=names, internal=internal,
-                           titles=queries.report_titles(rows))
+                           titles=queries.report_titles(rows), exports=queries.export_jobs(current_user))
 
 
 @bp.route("/reports/generated/<int:report_id>")

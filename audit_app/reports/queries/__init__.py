@@ -28,13 +28,20 @@ from .dashboard import (
     visit_groups,
 )
 from .exports import export_answers, export_count, export_visits
-from .generated import generated_conditions, generated_reports, report_filename, report_titles, slug
+from .generated import (
+    export_jobs,
+    generated_conditions,
+    generated_reports,
+    report_filename,
+    report_titles,
+    slug,
+)
 from .report_data import Report, period_report, report_visit_ids, visit_report
 
 __all__ = [
     "MAX_PERIOD_DAYS", "Filters", "Grader", "Report", "by_channel", "by_location", "client_name",
     "clients", "critical_failures", "dashboard", "default_period", "dimension_heatmap", "dimension_names",
-    "export_answers", "export_count", "export_visits", "filter_options", "generated_conditions", "generated_reports",
+    "export_answers", "export_count", "export_jobs", "export_visits", "filter_options", "generated_conditions", "generated_reports",
     "report_filename", "report_titles",
     "slug", "most_failed", "overview", "period_label",
     "period_report", "report_visit_ids", "trend", "visit_groups", "visit_report",

@@ -14,7 +14,7 @@ from ...accounts.models import Client
 from ...core.labels import channel_label
 from ...core.models import db
 from ...visits.models import CHANNELS, Location, Visit
-from ..models import GeneratedReport
+from ..models import ExportJob, GeneratedReport
 from .base import date_interval
 
 MAX_LISTED = 200
@@ -28,6 +28,19 @@ def generated_conditions(user) -> list | None:
     if user.is_admin:
         return [GeneratedReport.created_by_id == user.id]
     return None
+
+
+def export_jobs(user) -> list[ExportJob]:
+    """The user's exports made by a worker, newest first: a client's user, its client's; an admin, the
+    exports the admin asked for (the list on the My reports page, which leads back to each one)."""
+    if user.is_client and user.client_id is not None:
+        condition = ExportJob.client_id == user.client_id
+    elif user.is_admin:
+        condition = ExportJob.created_by_id == user.id
+    else:
+        return []
+    return list(db.session.scalars(select(ExportJob).where(condition)
+                                   .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(MAX_LISTED)))
 
 
 def generated_reports(user) -> tuple[list[GeneratedReport], set[int]]:
