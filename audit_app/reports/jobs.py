@@ -83,22 +83,27 @@ def _queue_after_commit(model, row_id: int, put) -> None:
 
 def render_job(report_id: int) -> None:
     """Render one report. Runs inside the worker's app context (``worker.py``)."""
-    if not has_app_context():
-        raise RuntimeError("report jobs run in an app context: start workers with `python worker.py`")
     from .models import GeneratedReport
     from .operations import render_generated
-
-    row = db.session.get(GeneratedReport, report_id)
-    if row is None:
-        return
 
     def commit_progress(r):  # the polling page reads state and progress from the database
         db.session.commit()
 
+    _run_job(GeneratedReport, report_id, lambda row: render_generated(row, on_progress=commit_progress))
+
+
+def _run_job(model, row_id: int, work) -> None:
+    """``work(row)`` for the row of a worker's job (gone: nothing to do), in a request context of its
+    own; the row is committed at the end (done, or failed with its error) and the session removed."""
+    if not has_app_context():
+        raise RuntimeError("report jobs run in an app context: start workers with `python worker.py`")
+    row = db.session.get(model, row_id)
+    if row is None:
+        return
     try:
         with current_app.test_request_context():
             try:
-                render_generated(row, on_progress=commit_progress)
+                work(row)
             finally:
                 db.session.commit()  # done, or failed with its error
     finally:
@@ -126,16 +131,11 @@ def export_job(export_id: int) -> None:
 
     The state ``running`` is committed first; the progress (rows written of the total) goes to the RQ
     job's meta as the rows come, since the rows' cursor holds the database session until the end."""
-    if not has_app_context():
-        raise RuntimeError("report jobs run in an app context: start workers with `python worker.py`")
     from rq import get_current_job
 
     from .models import ExportJob
     from .operations import run_export
 
-    row = db.session.get(ExportJob, export_id)
-    if row is None:
-        return
     job = get_current_job()
 
     def on_progress(done: int, total: int) -> None:
@@ -143,16 +143,12 @@ def export_job(export_id: int) -> None:
             job.meta.update(rows_done=done, rows_total=total)
             job.save_meta()
 
-    try:
+    def work(row) -> None:
         row.state = "running"
         db.session.commit()
-        with current_app.test_request_context():
-            try:
-                run_export(row, on_progress=on_progress)
-            finally:
-                db.session.commit()  # done, or failed with its error
-    finally:
-        db.session.remove()
+        run_export(row, on_progress=on_progress)
+
+    _run_job(ExportJob, export_id, work)
 
 
 def export_progress(row) -> dict:
